@@ -1,0 +1,40 @@
+/**
+ * Decides whether a request's origin may have cross-origin access. It only ever receives a well-formed,
+ * serialized origin (`scheme://host[:port]`), never `null` and never a malformed value.
+ */
+export type CorsOriginFunction = (origin: string, request: unknown) => boolean | Promise<boolean>;
+
+/** An exact origin, a pattern (`https://*.example.com`, `http://localhost:*`) or an anchored RegExp. */
+export type CorsOriginEntry = string | RegExp;
+
+export type CorsOrigin = '*' | CorsOriginEntry | CorsOriginEntry[] | CorsOriginFunction;
+
+/** Reject cross-origin requests the policy does not allow: `'unsafe'` methods only, `'all'`, or never (`false`). */
+export type CorsEnforce = 'unsafe' | 'all' | false;
+
+/** One CORS policy. Every field is optional; what is left out comes from the level above, then the defaults. */
+export interface CorsOptions {
+  /** Who may read responses cross-origin. Default `[]`: nobody. */
+  origin?: CorsOrigin;
+  /** Methods a cross-origin request may use. Default `['GET']`; HEAD always follows GET. */
+  methods?: string[] | '*';
+  /** Request headers a cross-origin request may send, beyond the CORS-safelisted ones. Default `[]`. */
+  allowedHeaders?: string[] | '*';
+  /** Response headers the page may read, beyond the CORS-safelisted ones. Default `[]`. */
+  exposedHeaders?: string[];
+  /** Allow cookies and HTTP auth (`Access-Control-Allow-Credentials: true`). Default `false`. */
+  credentials?: boolean;
+  /** Seconds a browser may cache a preflight answer. Default `600`. */
+  maxAge?: number;
+  /** Status of an accepted preflight, 200–299. Default `204`. */
+  optionsSuccessStatus?: number;
+  /** Pass accepted preflights on to the route's own `@Options()` handler. Default `false`. */
+  preflightContinue?: boolean;
+  /** Answer `Access-Control-Request-Private-Network` for allowed origins. Default `false`. */
+  allowPrivateNetwork?: boolean;
+  /** CSRF protection: reject disallowed cross-origin requests with 403 before the handler runs. Default `'unsafe'`. */
+  enforce?: CorsEnforce;
+}
+
+/** The options of `CorsModule.forRoot()`: the global policy. */
+export type CorsModuleOptions = CorsOptions;

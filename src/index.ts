@@ -1,0 +1,12 @@
+export { Cors } from './cors.decorator.js';
+export { CorsModule } from './cors.module.js';
+export { CORS_OPTIONS } from './cors.module-definition.js';
+export type {
+  CorsEnforce,
+  CorsModuleOptions,
+  CorsOptions,
+  CorsOrigin,
+  CorsOriginEntry,
+  CorsOriginFunction,
+} from './cors-options.interface.js';
+export { CorsConfigError } from './policy/cors-config.error.js';

@@ -1,0 +1,205 @@
+import type { CorsEnforce, CorsOptions } from '../cors-options.interface.js';
+import { CorsConfigError } from './cors-config.error.js';
+import { isToken, parseHeaderList } from './http-tokens.js';
+import { OriginMatcher } from './origin-matcher.js';
+
+/** Restrictive by default, as Starlette's `CORSMiddleware`: nothing is allowed until it is named. */
+export const CORS_DEFAULTS: Required<Omit<CorsOptions, 'origin'>> & Pick<CorsOptions, 'origin'> = {
+  origin: [],
+  methods: ['GET'],
+  allowedHeaders: [],
+  exposedHeaders: [],
+  credentials: false,
+  maxAge: 600,
+  optionsSuccessStatus: 204,
+  preflightContinue: false,
+  allowPrivateNetwork: false,
+  enforce: 'unsafe',
+};
+
+const OPTION_KEYS = new Set(Object.keys(CORS_DEFAULTS));
+/** CORS-safelisted request headers: always allowed, and always listed so the answer is explicit. */
+const SAFELISTED_HEADERS = ['accept', 'accept-language', 'content-language', 'content-type'];
+/** Methods browsers upper-case themselves; written in another case in the config they would never match. */
+const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export type PreflightRejection = 'origin not allowed' | 'method not allowed' | 'header not allowed';
+export type CorsHeaders = ReadonlyArray<readonly [name: string, value: string]>;
+
+/** What a preflight gets: the status and headers of an accepted one, or the reason it was rejected. */
+export type PreflightAnswer =
+  | { accepted: true; status: number; headers: CorsHeaders }
+  | { accepted: false; reason: PreflightRejection };
+
+/** The facts of a preflight, read from its headers by the caller. */
+export interface PreflightRequest {
+  origin: string;
+  originAllowed: boolean;
+  requestMethod: string;
+  requestHeaders: string | string[] | undefined;
+  privateNetwork: boolean;
+}
+
+/**
+ * Combines policy levels field by field, the last one winning: `defaults, forRoot, controller, route`.
+ * `false` (from `@Cors(false)`) closes the endpoint to every origin; more specific levels can still reopen it.
+ */
+export function mergeCorsOptions(...levels: ReadonlyArray<CorsOptions | false | undefined>): CorsOptions {
+  const merged: CorsOptions = {};
+  for (const level of levels) {
+    if (level === false) merged.origin = [];
+    else if (level !== undefined) Object.assign(merged, level);
+  }
+  return merged;
+}
+
+/**
+ * One endpoint's CORS policy, validated and compiled once at bootstrap. Every header value that does not echo the
+ * request is computed here; a request only compares.
+ */
+export class CorsPolicy {
+  readonly origins: OriginMatcher;
+  readonly credentials: boolean;
+  readonly enforce: CorsEnforce;
+  readonly preflightContinue: boolean;
+  readonly optionsSuccessStatus: number;
+  /** `Vary` tokens of every response this policy answers; preflights add the request-method and -headers ones. */
+  readonly vary: readonly string[];
+  readonly preflightVary: readonly string[];
+  private readonly methods: ReadonlySet<string> | '*';
+  private readonly allowedHeaders: ReadonlySet<string> | '*';
+  private readonly allowPrivateNetwork: boolean;
+  private readonly preflightHeaders: CorsHeaders;
+  private readonly actualHeaders: CorsHeaders;
+
+  /** Validates `options` (merged with the defaults) and compiles them; throws `CorsConfigError` naming `location`. */
+  static compile(options: CorsOptions, location: string): CorsPolicy {
+    return new CorsPolicy(validate({ ...CORS_DEFAULTS, ...options }, location), location);
+  }
+
+  private constructor(options: Required<CorsOptions>, location: string) {
+    this.origins = OriginMatcher.compile(options.origin, location);
+    this.credentials = options.credentials;
+    this.enforce = options.enforce;
+    this.preflightContinue = options.preflightContinue;
+    this.optionsSuccessStatus = options.optionsSuccessStatus;
+    this.allowPrivateNetwork = options.allowPrivateNetwork;
+    this.methods = options.methods === '*' ? '*' : new Set(withHead(options.methods));
+    this.allowedHeaders =
+      options.allowedHeaders === '*' ? '*' : new Set([...SAFELISTED_HEADERS, ...options.allowedHeaders.map(lower)]);
+    this.vary = this.origins.any ? [] : ['Origin'];
+    this.preflightVary = [...this.vary, 'Access-Control-Request-Method', 'Access-Control-Request-Headers'];
+
+    const credentials = options.credentials ? [['Access-Control-Allow-Credentials', 'true'] as const] : [];
+    this.actualHeaders = [
+      ...credentials,
+      ...(options.exposedHeaders.length > 0
+        ? [['Access-Control-Expose-Headers', unique(options.exposedHeaders).join(', ')] as const]
+        : []),
+    ];
+    this.preflightHeaders = [
+      ...credentials,
+      ...(this.methods === '*' ? [] : [['Access-Control-Allow-Methods', [...this.methods].join(', ')] as const]),
+      ...(this.allowedHeaders === '*'
+        ? []
+        : [['Access-Control-Allow-Headers', [...this.allowedHeaders].join(', ')] as const]),
+      ['Access-Control-Max-Age', String(options.maxAge)],
+    ];
+  }
+
+  /** Whether an actual request's method is allowed; HEAD counts as GET. Case-sensitive, as the Fetch spec says. */
+  allowsMethod(method: string): boolean {
+    return this.methods === '*' || this.methods.has(method);
+  }
+
+  /** Whether enforcement rejects a cross-origin request the policy does not allow, for this method. */
+  enforces(method: string): boolean {
+    return this.enforce === 'all' || (this.enforce === 'unsafe' && !SAFE_METHODS.has(method));
+  }
+
+  /** `Access-Control-Allow-Origin`: `*` only for `origin: '*'` (never with credentials), else the origin itself. */
+  allowOrigin(origin: string): string {
+    return this.origins.any ? '*' : origin;
+  }
+
+  /** Headers of an allowed actual request, `Access-Control-Allow-Origin` first. */
+  headersForActual(origin: string): CorsHeaders {
+    return [['Access-Control-Allow-Origin', this.allowOrigin(origin)], ...this.actualHeaders];
+  }
+
+  /** The whole preflight decision, in the order Starlette checks it: origin, method, headers. */
+  resolvePreflight(request: PreflightRequest): PreflightAnswer {
+    if (!request.originAllowed) return { accepted: false, reason: 'origin not allowed' };
+    const method = request.requestMethod;
+    if (!isToken(method) || !this.allowsMethod(method)) return { accepted: false, reason: 'method not allowed' };
+    const requested = parseHeaderList(request.requestHeaders);
+    if (requested === undefined) return { accepted: false, reason: 'header not allowed' };
+    const allowed = this.allowedHeaders;
+    if (allowed !== '*' && !requested.every((name) => allowed.has(name))) {
+      return { accepted: false, reason: 'header not allowed' };
+    }
+    const headers: Array<readonly [string, string]> = [
+      ['Access-Control-Allow-Origin', this.allowOrigin(request.origin)],
+      ...this.preflightHeaders,
+    ];
+    // Mirrored values are validated tokens (the method, and each header name), never raw request text.
+    if (this.methods === '*') headers.push(['Access-Control-Allow-Methods', method]);
+    if (allowed === '*') headers.push(['Access-Control-Allow-Headers', unique([...SAFELISTED_HEADERS, ...requested]).join(', ')]);
+    if (this.allowPrivateNetwork && request.privateNetwork) headers.push(['Access-Control-Allow-Private-Network', 'true']);
+    return { accepted: true, status: this.optionsSuccessStatus, headers };
+  }
+}
+
+function validate(options: Record<string, unknown>, location: string): Required<CorsOptions> {
+  const fail = (problem: string): never => {
+    throw new CorsConfigError(location, problem);
+  };
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) fail(`unknown option '${key}' (known: ${[...OPTION_KEYS].join(', ')})`);
+  }
+  const { origin, methods, allowedHeaders, exposedHeaders, credentials, maxAge, optionsSuccessStatus } = options;
+  for (const key of ['credentials', 'preflightContinue', 'allowPrivateNetwork'] as const) {
+    if (typeof options[key] !== 'boolean') fail(`'${key}' must be true or false`);
+  }
+  if (![false, 'unsafe', 'all'].includes(options.enforce as never)) fail(`'enforce' must be 'unsafe', 'all' or false`);
+  if (credentials && origin === '*') {
+    fail(`credentials cannot be used with origin '*': list the origins, as browsers refuse '*' with credentials`);
+  }
+  if (!Number.isInteger(maxAge) || (maxAge as number) < 0) fail(`'maxAge' must be a whole number of seconds >= 0`);
+  if (!Number.isInteger(optionsSuccessStatus) || (optionsSuccessStatus as number) < 200 || (optionsSuccessStatus as number) > 299) {
+    fail(`'optionsSuccessStatus' must be a 2xx status`);
+  }
+  checkTokens('methods', methods, true, fail);
+  for (const method of Array.isArray(methods) ? (methods as string[]) : []) {
+    const normalized = method.toUpperCase();
+    if (method !== normalized && NORMALIZED_METHODS.includes(normalized)) {
+      fail(`method '${method}' never matches: browsers send '${normalized}'`);
+    }
+  }
+  checkTokens('allowedHeaders', allowedHeaders, true, fail);
+  checkTokens('exposedHeaders', exposedHeaders, false, fail);
+  return options as Required<CorsOptions>;
+}
+
+function checkTokens(key: string, value: unknown, wildcard: boolean, fail: (problem: string) => never): void {
+  if (wildcard && value === '*') return;
+  if (!Array.isArray(value)) fail(`'${key}' must be an array of names${wildcard ? ` or '*'` : ''}`);
+  for (const item of value as unknown[]) {
+    if (typeof item !== 'string' || !isToken(item)) {
+      fail(`'${key}' has ${JSON.stringify(item)}, which is not a valid name (an RFC 9110 token)`);
+    }
+  }
+}
+
+function withHead(methods: string[]): string[] {
+  return methods.includes('GET') && !methods.includes('HEAD') ? [...methods, 'HEAD'] : methods;
+}
+
+function unique(names: string[]): string[] {
+  return [...new Set(names)];
+}
+
+function lower(name: string): string {
+  return name.toLowerCase();
+}

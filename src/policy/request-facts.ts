@@ -1,0 +1,28 @@
+/** Request headers as Node parses them: lower-case names, repeated unknown headers joined with `, `. */
+export type RequestHeaders = Record<string, string | string[] | undefined>;
+
+/**
+ * The request's `Origin`, or `undefined` when it has none. Two `Origin` headers arrive joined (`a, b`), a value
+ * that is not a serialized origin and so matches nothing.
+ */
+export function requestOrigin(headers: RequestHeaders): string | undefined {
+  const origin = headers.origin;
+  return Array.isArray(origin) ? origin.join(', ') : origin;
+}
+
+/** A CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`. Any other OPTIONS is for the app. */
+export function isPreflight(method: string | undefined, headers: RequestHeaders): boolean {
+  return method === 'OPTIONS' && headers.origin !== undefined && headers['access-control-request-method'] !== undefined;
+}
+
+/**
+ * Whether a request that carries `origin` comes from another origin. `Sec-Fetch-Site` is the browser's own answer
+ * and wins (`none` is a user's own navigation); without it, the origin's host is compared with `Host`, ignoring the
+ * scheme, which a proxy may have changed (as Go's `http.CrossOriginProtection` does).
+ */
+export function isCrossOrigin(origin: string, headers: RequestHeaders): boolean {
+  const site = headers['sec-fetch-site'];
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
+  const host = headers.host;
+  return host === undefined || (origin !== `https://${host}` && origin !== `http://${host}`);
+}

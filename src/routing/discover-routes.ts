@@ -1,0 +1,80 @@
+import { RequestMethod, type Type, type VersioningOptions } from '@nestjs/common';
+import { HOST_METADATA, MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
+import { ApplicationConfig, MetadataScanner, ModulesContainer } from '@nestjs/core';
+import type { AbstractHttpAdapter } from '@nestjs/core';
+import { PathsExplorer } from '@nestjs/core/router/paths-explorer.js';
+import { RoutePathFactory } from '@nestjs/core/router/route-path-factory.js';
+import { RouteSpecificitySorter } from '@nestjs/core/router/route-specificity-sorter.js';
+
+/** A route as the adapter serves it, with the controller method that handles it. */
+export interface DiscoveredRoute {
+  method: string;
+  path: string;
+  hosts: Array<string | RegExp> | undefined;
+  controller: Type;
+  handler: Function;
+}
+
+/**
+ * Lists every controller route with the path the adapter registers, built by Nest's own `RoutePathFactory` from the
+ * same metadata Nest's `RoutesResolver` reads (module path from `RouterModule`, controller and method paths, global
+ * prefix and its exclusions, URI versions), in the order the adapter tries them.
+ */
+export function discoverRoutes(
+  modules: ModulesContainer,
+  config: ApplicationConfig,
+  adapter: (AbstractHttpAdapter & { isRouteOrderSensitive?(): boolean }) | undefined,
+): DiscoveredRoute[] {
+  const pathFactory = new RoutePathFactory(config);
+  const pathsExplorer = new PathsExplorer(new MetadataScanner());
+  const globalPrefix = config.getGlobalPrefix();
+  const versioningOptions: VersioningOptions | undefined = config.getVersioning();
+  const routes: DiscoveredRoute[] = [];
+  for (const module of modules.values()) {
+    const modulePath: string | undefined =
+      Reflect.getMetadata(MODULE_PATH + modules.applicationId, module.metatype) ??
+      Reflect.getMetadata(MODULE_PATH, module.metatype);
+    for (const { metatype } of module.controllers.values()) {
+      if (typeof metatype !== 'function') continue;
+      const controller = metatype as Type;
+      const host: string | RegExp | Array<string | RegExp> | undefined = Reflect.getMetadata(HOST_METADATA, controller);
+      const controllerVersion = versioningOptions
+        ? (Reflect.getMetadata(VERSION_METADATA, controller) ?? versioningOptions.defaultVersion)
+        : undefined;
+      const controllerPaths: string | string[] = Reflect.getMetadata(PATH_METADATA, controller) ?? '/';
+      for (const ctrlPath of [controllerPaths].flat()) {
+        for (const definition of pathsExplorer.scanForPaths(controller.prototype, controller.prototype)) {
+          for (const methodPath of definition.path) {
+            const paths = pathFactory.create(
+              {
+                ctrlPath,
+                modulePath,
+                globalPrefix,
+                controllerVersion,
+                methodVersion: definition.version,
+                versioningOptions,
+                methodPath,
+              },
+              definition.requestMethod,
+            );
+            for (const path of paths) {
+              routes.push({
+                method: RequestMethod[definition.requestMethod],
+                path: adapter?.normalizePath ? adapter.normalizePath(path) : path,
+                hosts: host === undefined ? undefined : [host].flat(),
+                controller,
+                handler: definition.targetCallback,
+              });
+            }
+          }
+        }
+      }
+    }
+  }
+  // Where the adapter picks the most specific route (Fastify), or Nest sorts routes that way before registering
+  // them, do the same; otherwise the adapter tries them in declaration order.
+  const orderSensitive = adapter?.isRouteOrderSensitive?.() ?? true;
+  const sorted = !orderSensitive || config.getRouteResolutionStrategy?.() === 'specificity';
+  // The sorter reads only `path`; it is given our routes as they are.
+  return sorted ? (RouteSpecificitySorter.sort(routes as never) as unknown as DiscoveredRoute[]) : routes;
+}
