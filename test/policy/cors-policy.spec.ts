@@ -1,0 +1,233 @@
+import { describe, expect, it } from '@jest/globals';
+import type { CorsOptions } from '../../src/cors-options.interface.js';
+import { CorsConfigError } from '../../src/policy/cors-config.error.js';
+import { CorsPolicy, mergeCorsOptions, type PreflightRequest } from '../../src/policy/cors-policy.js';
+
+const APP = 'https://app.example.com';
+
+function preflight(policy: CorsPolicy, overrides: Partial<PreflightRequest> = {}) {
+  const origin = overrides.origin ?? APP;
+  return policy.resolvePreflight({
+    origin,
+    originAllowed: policy.origins.matches(origin, {}) === true,
+    requestMethod: 'GET',
+    requestHeaders: undefined,
+    privateNetwork: false,
+    ...overrides,
+  });
+}
+
+function headersOf(answer: ReturnType<typeof preflight>): Record<string, string> {
+  if (!answer.accepted) throw new Error(`expected an accepted preflight, got: ${answer.reason}`);
+  return Object.fromEntries(answer.headers);
+}
+
+describe('CorsPolicy defaults (restrictive, as Starlette)', () => {
+  const policy = CorsPolicy.compile({}, 'forRoot');
+
+  it('allows no origin at all', () => {
+    expect(policy.origins.matches(APP, {})).toBe(false);
+    expect(preflight(policy)).toEqual({ accepted: false, reason: 'origin not allowed' });
+  });
+
+  it('allows GET, and HEAD with it, and nothing else', () => {
+    expect(policy.allowsMethod('GET')).toBe(true);
+    expect(policy.allowsMethod('HEAD')).toBe(true);
+    expect(policy.allowsMethod('POST')).toBe(false);
+    expect(policy.allowsMethod('OPTIONS')).toBe(false);
+  });
+
+  it('varies on Origin, enforces unsafe methods only, answers 204 without credentials', () => {
+    expect(policy.vary).toEqual(['Origin']);
+    expect(policy.preflightVary).toEqual(['Origin', 'Access-Control-Request-Method', 'Access-Control-Request-Headers']);
+    expect(policy.enforces('POST')).toBe(true);
+    expect(policy.enforces('DELETE')).toBe(true);
+    expect(policy.enforces('GET')).toBe(false);
+    expect(policy.enforces('HEAD')).toBe(false);
+    expect(policy.credentials).toBe(false);
+    expect(policy.preflightContinue).toBe(false);
+  });
+
+  it('answers an accepted preflight with the safelisted headers, GET/HEAD and max-age 600', () => {
+    const open = CorsPolicy.compile({ origin: [APP] }, 'forRoot');
+    const answer = preflight(open);
+    expect(answer).toMatchObject({ accepted: true, status: 204 });
+    expect(headersOf(answer)).toEqual({
+      'Access-Control-Allow-Origin': APP,
+      'Access-Control-Allow-Methods': 'GET, HEAD',
+      'Access-Control-Allow-Headers': 'accept, accept-language, content-language, content-type',
+      'Access-Control-Max-Age': '600',
+    });
+  });
+});
+
+describe('CorsPolicy preflight decisions', () => {
+  const policy = CorsPolicy.compile(
+    { origin: [APP], credentials: true, methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'X-Trace'], maxAge: 60 },
+    'forRoot',
+  );
+
+  it('accepts an allowed origin, method and headers with every header of the answer', () => {
+    const answer = preflight(policy, { requestMethod: 'POST', requestHeaders: 'authorization, content-type' });
+    expect(headersOf(answer)).toEqual({
+      'Access-Control-Allow-Origin': APP,
+      'Access-Control-Allow-Credentials': 'true',
+      'Access-Control-Allow-Methods': 'GET, POST, HEAD',
+      'Access-Control-Allow-Headers': 'accept, accept-language, content-language, content-type, authorization, x-trace',
+      'Access-Control-Max-Age': '60',
+    });
+  });
+
+  it.each([
+    ['an origin not listed', { origin: 'https://evil.example.com' }, 'origin not allowed'],
+    ['a method not listed', { requestMethod: 'DELETE' }, 'method not allowed'],
+    ['a method in the wrong case', { requestMethod: 'post' }, 'method not allowed'],
+    ['a method that is not a token', { requestMethod: 'PO ST' }, 'method not allowed'],
+    ['a header not listed', { requestHeaders: 'authorization, x-other' }, 'header not allowed'],
+    ['a header item that is not a token', { requestHeaders: 'authorization, x(bad)' }, 'header not allowed'],
+    ['a header with a CR LF in it', { requestHeaders: 'authorization\r\nx-injected: 1' }, 'header not allowed'],
+  ])('rejects %s', (_case, request, reason) => {
+    expect(preflight(policy, request as Partial<PreflightRequest>)).toEqual({ accepted: false, reason });
+  });
+
+  it.each([
+    ['upper case', 'AUTHORIZATION'],
+    ['odd spacing', '  authorization ,\tx-trace  '],
+    ['duplicates', 'authorization, Authorization, x-trace'],
+    ['empty items', ',authorization,, ,x-trace,'],
+    ['several header lines', ['authorization', 'x-trace']],
+    ['no header at all', ''],
+  ])('reads Access-Control-Request-Headers with %s', (_case, requestHeaders) => {
+    expect(preflight(policy, { requestHeaders }).accepted).toBe(true);
+  });
+
+  it('always allows the safelisted headers, whatever their case', () => {
+    expect(preflight(policy, { requestHeaders: 'Content-Type, ACCEPT, accept-language, Content-Language' }).accepted).toBe(true);
+  });
+
+  it("mirrors the validated method and headers for '*'", () => {
+    const open = CorsPolicy.compile({ origin: [APP], methods: '*', allowedHeaders: '*' }, 'forRoot');
+    const headers = headersOf(preflight(open, { requestMethod: 'PURGE', requestHeaders: 'X-One, x-two, x-one' }));
+    expect(headers['Access-Control-Allow-Methods']).toBe('PURGE');
+    expect(headers['Access-Control-Allow-Headers']).toBe('accept, accept-language, content-language, content-type, x-one, x-two');
+    expect(preflight(open, { requestHeaders: 'x-one, bad header' })).toEqual({ accepted: false, reason: 'header not allowed' });
+  });
+
+  it("answers '*' origins with '*' and does not vary on Origin", () => {
+    const open = CorsPolicy.compile({ origin: '*' }, 'forRoot');
+    expect(headersOf(preflight(open, { origin: 'https://anyone.test' }))['Access-Control-Allow-Origin']).toBe('*');
+    expect(open.headersForActual('https://anyone.test')).toEqual([['Access-Control-Allow-Origin', '*']]);
+    expect(open.vary).toEqual([]);
+    expect(open.preflightVary).toEqual(['Access-Control-Request-Method', 'Access-Control-Request-Headers']);
+  });
+
+  it('uses optionsSuccessStatus for accepted preflights', () => {
+    const ok200 = CorsPolicy.compile({ origin: [APP], optionsSuccessStatus: 200 }, 'forRoot');
+    expect(preflight(ok200)).toMatchObject({ accepted: true, status: 200 });
+  });
+
+  it('allows private network access only when enabled and asked for', () => {
+    const pna = CorsPolicy.compile({ origin: [APP], allowPrivateNetwork: true }, 'forRoot');
+    expect(headersOf(preflight(pna, { privateNetwork: true }))['Access-Control-Allow-Private-Network']).toBe('true');
+    expect(headersOf(preflight(pna, { privateNetwork: false }))['Access-Control-Allow-Private-Network']).toBeUndefined();
+    const plain = CorsPolicy.compile({ origin: [APP] }, 'forRoot');
+    expect(headersOf(preflight(plain, { privateNetwork: true }))['Access-Control-Allow-Private-Network']).toBeUndefined();
+  });
+});
+
+describe('CorsPolicy actual-request headers', () => {
+  it('echoes the origin byte for byte, with credentials and exposed headers', () => {
+    const policy = CorsPolicy.compile({ origin: [APP], credentials: true, exposedHeaders: ['X-Request-Id', 'X-Total'] }, 'forRoot');
+    expect(policy.headersForActual(APP)).toEqual([
+      ['Access-Control-Allow-Origin', APP],
+      ['Access-Control-Allow-Credentials', 'true'],
+      ['Access-Control-Expose-Headers', 'X-Request-Id, X-Total'],
+    ]);
+  });
+
+  it("enforces every method with 'all' and none with false", () => {
+    const all = CorsPolicy.compile({ enforce: 'all' }, 'forRoot');
+    const none = CorsPolicy.compile({ enforce: false }, 'forRoot');
+    expect(['GET', 'HEAD', 'POST'].map((method) => all.enforces(method))).toEqual([true, true, true]);
+    expect(['GET', 'POST', 'DELETE'].map((method) => none.enforces(method))).toEqual([false, false, false]);
+  });
+});
+
+describe('mergeCorsOptions', () => {
+  it('resolves field by field, the most specific level winning', () => {
+    const merged = mergeCorsOptions(
+      { origin: [APP], credentials: true, exposedHeaders: ['X-Request-Id'] },
+      { origin: '*', credentials: false },
+      { exposedHeaders: ['X-Total-Count'] },
+    );
+    expect(merged).toEqual({ origin: '*', credentials: false, exposedHeaders: ['X-Total-Count'] });
+  });
+
+  it('closes an endpoint with false, which a more specific level can reopen', () => {
+    expect(mergeCorsOptions({ origin: [APP], methods: ['POST'] }, false)).toEqual({ origin: [], methods: ['POST'] });
+    expect(mergeCorsOptions({ origin: [APP] }, false, { origin: ['https://b.test'] }).origin).toEqual(['https://b.test']);
+  });
+});
+
+describe('CorsConfigError at compile time (DESIGN §4)', () => {
+  it.each<[string, CorsOptions, string]>([
+    ["credentials with origin '*'", { origin: '*', credentials: true }, 'credentials cannot be used with'],
+    ['an origin with a path', { origin: ['https://a.example.com/app'] }, 'has a path'],
+    ['an origin with a trailing slash', { origin: ['https://a.example.com/'] }, 'trailing slash'],
+    ['an origin with the default https port', { origin: ['https://a.example.com:443'] }, 'default port'],
+    ['an origin with the default http port', { origin: ['http://a.example.com:80'] }, 'default port'],
+    ['an origin in upper case', { origin: ['https://App.example.com'] }, 'upper case'],
+    ['an origin with whitespace', { origin: [' https://a.example.com'] }, 'whitespace'],
+    ['an origin with userinfo', { origin: ['https://user@a.example.com'] }, 'userinfo'],
+    ['an origin that is not ASCII', { origin: ['https://bücher.example'] }, 'punycode'],
+    ['an origin without a scheme', { origin: ['a.example.com'] }, 'scheme://host'],
+    ["'*' inside an array", { origin: ['*'] }, 'must stand alone'],
+    ['an unsupported pattern', { origin: ['https://a.*.example.com'] }, 'is not supported'],
+    ['a pattern over a top-level domain', { origin: ['https://*.com'] }, 'top-level domain'],
+    ['an unanchored RegExp', { origin: [/example\.com$/] }, 'not anchored'],
+    ['a RegExp anchored only at the start', { origin: [/^https:\/\/example\.com/] }, 'not anchored'],
+    ['a RegExp with top-level alternation', { origin: [/^https:\/\/a\.com|b\.com$/] }, 'not anchored'],
+    ['a RegExp whose final $ is escaped', { origin: [/^https:\/\/a\.com\$/] }, 'not anchored'],
+    ['a multiline RegExp', { origin: [/^https:\/\/a\.com$/m] }, 'not anchored'],
+    ['a global RegExp', { origin: [/^https:\/\/a\.com$/g] }, 'g or y flag'],
+    ['a sticky RegExp', { origin: [/^https:\/\/a\.com$/y] }, 'g or y flag'],
+    ['a catastrophic RegExp', { origin: [/^https:\/\/(a+)+\.com$/] }, 'backtrack catastrophically'],
+    ['a non-string origin entry', { origin: [42 as never] }, 'strings or RegExps'],
+    ['an empty method', { methods: [''] }, 'not a valid name'],
+    ['a method with a space', { methods: ['GET POST'] }, 'not a valid name'],
+    ['a lower-case standard method', { methods: ['get'] }, "browsers send 'GET'"],
+    ['methods that are not an array', { methods: 'GET' as never }, "array of names or '*'"],
+    ['an empty allowed header', { allowedHeaders: [''] }, 'not a valid name'],
+    ['an allowed header with a colon', { allowedHeaders: ['X-Bad:'] }, 'not a valid name'],
+    ['an exposed header that is not a token', { exposedHeaders: ['X Total'] }, 'not a valid name'],
+    ['a negative maxAge', { maxAge: -1 }, 'maxAge'],
+    ['a fractional maxAge', { maxAge: 1.5 }, 'maxAge'],
+    ['optionsSuccessStatus 302', { optionsSuccessStatus: 302 }, '2xx'],
+    ['optionsSuccessStatus 199', { optionsSuccessStatus: 199 }, '2xx'],
+    ['a non-boolean credentials', { credentials: 'yes' as never }, "'credentials' must be true or false"],
+    ['an unknown enforce mode', { enforce: 'strict' as never }, "'enforce' must be"],
+    ['an unknown option (typo)', { allowedHeader: ['X'] } as never, "unknown option 'allowedHeader'"],
+  ])('rejects %s', (_case, options, message) => {
+    let error: unknown;
+    try {
+      CorsPolicy.compile(options, 'UsersController.create');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(CorsConfigError);
+    expect((error as Error).message).toContain('Invalid CORS configuration in UsersController.create: ');
+    expect((error as Error).message).toContain(message);
+  });
+
+  it.each<[string, CorsOptions]>([
+    ['exact origins, null and IPv6', { origin: ['https://a.example.com', 'http://localhost:3000', 'null', 'http://[::1]:8080'] }],
+    ['patterns', { origin: ['https://*.example.com', 'http://localhost:*', 'https://*.example.org:8443'] }],
+    ['an anchored, safe RegExp', { origin: [/^https:\/\/(app|admin)\.example\.com$/i] }],
+    ['a function', { origin: () => true }],
+    ["'*' without credentials", { origin: '*', methods: '*', allowedHeaders: '*' }],
+    ['custom methods', { methods: ['PATCH', 'PURGE', 'patch'] }],
+    ['maxAge 0 and status 200', { maxAge: 0, optionsSuccessStatus: 200 }],
+  ])('accepts %s', (_case, options) => {
+    expect(() => CorsPolicy.compile(options, 'forRoot')).not.toThrow();
+  });
+});

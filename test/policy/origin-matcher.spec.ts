@@ -1,0 +1,103 @@
+import { describe, expect, it } from '@jest/globals';
+import { OriginMatcher } from '../../src/policy/origin-matcher.js';
+
+const exact = OriginMatcher.compile(['https://app.example.com', 'http://localhost:3000'], 'forRoot');
+
+describe('exact origins compare byte for byte', () => {
+  it.each(['https://app.example.com', 'http://localhost:3000'])('allows %s', (origin) => {
+    expect(exact.matches(origin, {})).toBe(true);
+  });
+
+  it.each([
+    ['a trailing slash', 'https://app.example.com/'],
+    ['a path', 'https://app.example.com/x'],
+    ['upper case host', 'https://APP.example.com'],
+    ['upper case scheme', 'HTTPS://app.example.com'],
+    ['another scheme', 'http://app.example.com'],
+    ['the default port spelled out', 'https://app.example.com:443'],
+    ['another port', 'http://localhost:3001'],
+    ['no port', 'http://localhost'],
+    ['a suffix', 'https://app.example.com.evil.com'],
+    ['a prefix', 'https://evilapp.example.com'],
+    ['a trailing dot', 'https://app.example.com.'],
+    ['userinfo', 'https://app.example.com@evil.com'],
+    ['leading whitespace', ' https://app.example.com'],
+    ['two joined Origin values', 'https://app.example.com, https://evil.com'],
+    ['the null origin', 'null'],
+    ['an empty value', ''],
+  ])('denies %s', (_case, origin) => {
+    expect(exact.matches(origin, {})).toBe(false);
+  });
+
+  it("allows 'null' only when listed explicitly", () => {
+    expect(OriginMatcher.compile(['null'], 'forRoot').matches('null', {})).toBe(true);
+    expect(OriginMatcher.compile([/^.*$/], 'forRoot').matches('null', {})).toBe(false);
+  });
+});
+
+describe('patterns', () => {
+  const subdomains = OriginMatcher.compile(['https://*.example.com'], 'forRoot');
+  it.each(['https://a.example.com', 'https://a.b.example.com', 'https://x-1.example.com'])('*.example.com allows %s', (origin) => {
+    expect(subdomains.matches(origin, {})).toBe(true);
+  });
+  it.each([
+    ['the apex', 'https://example.com'],
+    ['a name that only ends like it', 'https://evilexample.com'],
+    ['the suffix under another domain', 'https://a.example.com.evil.com'],
+    ['another scheme', 'http://a.example.com'],
+    ['a port', 'https://a.example.com:8443'],
+    ['an empty label', 'https://.example.com'],
+    ['an underscore label', 'https://a_b.example.com'],
+    ['upper case', 'https://A.example.com'],
+  ])('*.example.com denies %s', (_case, origin) => {
+    expect(subdomains.matches(origin, {})).toBe(false);
+  });
+
+  const anyPort = OriginMatcher.compile(['http://localhost:*'], 'forRoot');
+  it.each(['http://localhost:3000', 'http://localhost:65535', 'http://localhost'])('localhost:* allows %s', (origin) => {
+    expect(anyPort.matches(origin, {})).toBe(true);
+  });
+  it.each(['https://localhost:3000', 'http://localhost.evil.com:3000', 'http://127.0.0.1:3000', 'http://localhost:0'])(
+    'localhost:* denies %s',
+    (origin) => {
+      expect(anyPort.matches(origin, {})).toBe(false);
+    },
+  );
+});
+
+describe('RegExp origins', () => {
+  const regexp = OriginMatcher.compile([/^https:\/\/(app|admin)\.example\.com$/], 'forRoot');
+  it('matches well-formed origins the RegExp accepts', () => {
+    expect(regexp.matches('https://admin.example.com', {})).toBe(true);
+  });
+  it('never sees a malformed origin, even one the RegExp would accept', () => {
+    const loose = OriginMatcher.compile([/^https:\/\/.*\.example\.com$/], 'forRoot');
+    expect(loose.matches('https://evil.com, https://a.example.com', {})).toBe(false);
+    expect(loose.matches('https://evil.com/.example.com', {})).toBe(false);
+    expect(loose.matches('https://a.example.com', {})).toBe(true);
+  });
+  it('does not compare absurdly long origins', () => {
+    const any = OriginMatcher.compile([/^https:\/\/[a-z.]+$/], 'forRoot');
+    expect(any.matches(`https://${'a'.repeat(400)}.com`, {})).toBe(false);
+  });
+});
+
+describe('function origins', () => {
+  it('receive the origin and the request, sync or async', async () => {
+    const seen: unknown[] = [];
+    const request = { id: 1 };
+    const sync = OriginMatcher.compile((origin, req) => (seen.push([origin, req]), origin === 'https://ok.test'), 'forRoot');
+    expect(sync.matches('https://ok.test', request)).toBe(true);
+    expect(seen).toEqual([['https://ok.test', request]]);
+    const async = OriginMatcher.compile(async (origin) => origin.endsWith('.ok.test'), 'forRoot');
+    await expect(async.matches('https://a.ok.test', {})).resolves.toBe(true);
+  });
+
+  it('are never asked about malformed or null origins', () => {
+    let calls = 0;
+    const fn = OriginMatcher.compile(() => (calls++, true), 'forRoot');
+    expect(fn.matches('null', {})).toBe(false);
+    expect(fn.matches('https://a.test/path', {})).toBe(false);
+    expect(calls).toBe(0);
+  });
+});

@@ -1,0 +1,31 @@
+import { describe, expect, it } from '@jest/globals';
+import { isCrossOrigin, isPreflight, requestOrigin } from '../../src/policy/request-facts.js';
+
+describe('request facts', () => {
+  it('joins two Origin values into one that matches nothing', () => {
+    expect(requestOrigin({ origin: ['https://a.test', 'https://b.test'] })).toBe('https://a.test, https://b.test');
+    expect(requestOrigin({})).toBeUndefined();
+  });
+
+  it.each<[string, string, Record<string, string>, boolean]>([
+    ['OPTIONS with Origin and ACRM', 'OPTIONS', { origin: 'https://a.test', 'access-control-request-method': 'PUT' }, true],
+    ['OPTIONS without ACRM', 'OPTIONS', { origin: 'https://a.test' }, false],
+    ['OPTIONS without Origin', 'OPTIONS', { 'access-control-request-method': 'PUT' }, false],
+    ['a GET with both', 'GET', { origin: 'https://a.test', 'access-control-request-method': 'PUT' }, false],
+  ])('a preflight is %s: %s', (_case, method, headers, expected) => {
+    expect(isPreflight(method, headers)).toBe(expected);
+  });
+
+  it.each<[string, Record<string, string>, boolean]>([
+    ['Sec-Fetch-Site same-origin wins over a foreign Origin', { 'sec-fetch-site': 'same-origin', host: 'api.test' }, false],
+    ['Sec-Fetch-Site none (a user navigation)', { 'sec-fetch-site': 'none', host: 'x.test' }, false],
+    ['Sec-Fetch-Site same-site', { 'sec-fetch-site': 'same-site', host: 'app.test' }, true],
+    ['Sec-Fetch-Site cross-site even when Host matches', { 'sec-fetch-site': 'cross-site', host: 'app.test' }, true],
+    ['no Sec-Fetch-Site, Origin host equal to Host', { host: 'app.test' }, false],
+    ['no Sec-Fetch-Site, another Host', { host: 'api.test' }, true],
+    ['no Sec-Fetch-Site, same host but another port', { host: 'app.test:8080' }, true],
+    ['no Host at all', {}, true],
+  ])('cross-origin for https://app.test: %s', (_case, headers, expected) => {
+    expect(isCrossOrigin('https://app.test', headers)).toBe(expected);
+  });
+});
