@@ -61,6 +61,22 @@ describe.each(ADAPTERS)('CorsModule configuration on $name', (adapter) => {
     });
   });
 
+  it('forRootAsync takes the policy from a class with createCorsOptions() (useClass)', async () => {
+    @Injectable()
+    class CorsConfigFactory {
+      createCorsOptions(): CorsModuleOptions {
+        return { origin: ['https://from-class.example.com'], methods: ['GET', 'POST'] };
+      }
+    }
+    @Module({ imports: [CorsModule.forRootAsync({ useClass: CorsConfigFactory })], controllers: [ItemsController] })
+    class ClassModule {}
+    await withApp(await startApp(adapter, [ClassModule]), async (app) => {
+      const res = await preflight(app, '/items', 'https://from-class.example.com', 'POST');
+      expect(res.status).toBe(204);
+      expect(res.headers['access-control-allow-methods']).toBe('GET, POST, HEAD');
+    });
+  });
+
   it('forRoot() with no options allows no cross-origin access', async () => {
     @Module({ imports: [CorsModule.forRoot()], controllers: [ItemsController] })
     class BareModule {}

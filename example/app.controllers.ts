@@ -1,0 +1,52 @@
+import { Controller, Delete, Get, Header, Param, Post, Put, UnauthorizedException, Headers } from '@nestjs/common';
+import { Cors } from '../src/index.js';
+
+/** Uses the global policy: the app's own front end, with credentials. */
+@Controller('users')
+export class UsersController {
+  @Get() list() {
+    return [{ id: 1, name: 'Ada' }];
+  }
+  @Post() create() {
+    return { id: 2 };
+  }
+  @Get('me') me(@Headers('authorization') authorization?: string) {
+    if (!authorization) throw new UnauthorizedException('send Authorization');
+    return { id: 1 };
+  }
+}
+
+/** Public data: any origin, no credentials; one route exposes a header. */
+@Cors({ origin: '*', credentials: false })
+@Controller('public')
+export class PublicController {
+  @Get() list() {
+    return ['open data'];
+  }
+  @Cors({ exposedHeaders: ['X-Total-Count'] })
+  @Get('count')
+  @Header('X-Total-Count', '42')
+  count() {
+    return 42;
+  }
+  @Cors(false)
+  @Post('admin')
+  admin() {
+    return 'only same-origin callers get here';
+  }
+}
+
+/** A partner integration: one partner origin, its own header, and PUT/DELETE. */
+@Cors({ origin: ['https://partner.example.net'], methods: ['GET', 'PUT', 'DELETE'], allowedHeaders: ['X-Partner-Key'] })
+@Controller('partner/orders')
+export class PartnerController {
+  @Get(':id') get(@Param('id') id: string) {
+    return { id };
+  }
+  @Put(':id') update(@Param('id') id: string) {
+    return { id, updated: true };
+  }
+  @Delete(':id') remove(@Param('id') id: string) {
+    return { id, removed: true };
+  }
+}
