@@ -16,6 +16,11 @@ export type CorsEnforce = 'unsafe' | 'all' | false;
 export interface CorsOptions {
   /** Who may read responses cross-origin. Default `[]`: nobody. */
   origin?: CorsOrigin;
+  /**
+   * Seconds to remember a function origin's answer for each origin (at most 1,000 origins; errors are never
+   * remembered). Default `0`: ask the function on every request. Ignored for other kinds of `origin`.
+   */
+  originCacheTtl?: number;
   /** Methods a cross-origin request may use. Default `['GET']`; HEAD always follows GET. */
   methods?: string[] | '*';
   /** Request headers a cross-origin request may send, beyond the CORS-safelisted ones. Default `[]`. */

@@ -2,8 +2,8 @@ import { type CallHandler, type ExecutionContext, Injectable, type NestIntercept
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import { CORS_DECISION } from './cors.constants.js';
-import { rawRequest } from './cors.guard.js';
 import { CorsPolicies, type CorsDecision } from './cors-policies.service.js';
+import { rawRequest } from './cors-request.js';
 import { mergeVary } from './policy/http-tokens.js';
 
 const ACTUAL_RESPONSE_HEADERS = [
@@ -37,7 +37,7 @@ export class CorsInterceptor implements NestInterceptor {
       const origin = String(request.headers.origin);
       const allowed = await this.policies.isOriginAllowed(policy, origin, request);
       request[CORS_DECISION] = { policy, originAllowed: allowed };
-      if (allowed && policy.allowsMethod(request.method ?? 'GET')) {
+      if (policy.rejectActual(allowed, request.method ?? 'GET') === undefined) {
         for (const [name, value] of policy.headersForActual(origin)) adapter.setHeader(response, name, value);
       }
     }

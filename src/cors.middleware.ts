@@ -1,12 +1,13 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import { CORS_DECISION, CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import { CorsPolicies, type CorsDecision } from './cors-policies.service.js';
+import { type AdapterRequest, hostnameOf, hostOf, pathOf } from './cors-request.js';
 import type { CorsHeaders, CorsPolicy } from './policy/cors-policy.js';
 import { mergeVary } from './policy/http-tokens.js';
 import { isCrossOrigin, isPreflight, requestOrigin } from './policy/request-facts.js';
 
-type CorsRequest = IncomingMessage & { originalUrl?: string; [CORS_DECISION]?: CorsDecision };
+type CorsRequest = AdapterRequest & { [CORS_DECISION]?: CorsDecision };
 type Next = (error?: unknown) => void;
 
 /**
@@ -29,14 +30,16 @@ export class CorsMiddleware implements NestMiddleware<CorsRequest, ServerRespons
     const announcedMethod = preflight ? String(headers['access-control-request-method']) : method;
     const policy = this.policies.forRequest(announcedMethod, pathOf(request), hostnameOf(request));
     addVary(response, preflight ? policy.preflightVary : policy.vary);
-    if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers))) return next();
+    if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, hostOf(request)))) return next();
 
     const originAllowed = this.policies.isOriginAllowed(policy, origin, request);
     const decide = (allowed: boolean) => {
       request[CORS_DECISION] = { policy, originAllowed: allowed };
       if (preflight) this.answerPreflight(request, response, next, policy, origin, allowed);
       else {
-        if (allowed && policy.allowsMethod(method)) setHeaders(response, policy.headersForActual(origin));
+        const reason = policy.rejectActual(allowed, method);
+        if (reason === undefined) setHeaders(response, policy.headersForActual(origin));
+        else this.logger.debug(`CORS headers withheld: ${reason} (${JSON.stringify(origin)} ${method} ${pathOf(request)})`);
         next();
       }
     };
@@ -82,22 +85,8 @@ function setHeaders(response: ServerResponse, headers: CorsHeaders): void {
 }
 
 /** Appends to whatever `Vary` the app or earlier middleware set, never replacing it. */
-export function addVary(response: ServerResponse, tokens: readonly string[]): void {
+function addVary(response: ServerResponse, tokens: readonly string[]): void {
   if (tokens.length === 0) return;
   const merged = mergeVary(response.getHeader('Vary'), tokens);
   if (merged !== undefined) response.setHeader('Vary', merged);
-}
-
-function pathOf(request: CorsRequest): string {
-  const url = request.originalUrl ?? request.url ?? '/';
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-}
-
-function hostnameOf(request: CorsRequest): string | undefined {
-  const host = request.headers.host;
-  if (host === undefined) return undefined;
-  // `[::1]:3000` keeps its brackets; `example.com:3000` loses the port.
-  const portAt = host.lastIndexOf(':');
-  return portAt > host.lastIndexOf(']') ? host.slice(0, portAt) : host;
 }

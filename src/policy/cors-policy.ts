@@ -6,6 +6,7 @@ import { OriginMatcher } from './origin-matcher.js';
 /** Restrictive by default, as Starlette's `CORSMiddleware`: nothing is allowed until it is named. */
 export const CORS_DEFAULTS: Required<Omit<CorsOptions, 'origin'>> & Pick<CorsOptions, 'origin'> = {
   origin: [],
+  originCacheTtl: 0,
   methods: ['GET'],
   allowedHeaders: [],
   exposedHeaders: [],
@@ -24,7 +25,8 @@ const SAFELISTED_HEADERS = ['accept', 'accept-language', 'content-language', 'co
 const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export type PreflightRejection = 'origin not allowed' | 'method not allowed' | 'header not allowed';
+export type ActualRejection = 'origin not allowed' | 'method not allowed';
+export type PreflightRejection = ActualRejection | 'header not allowed';
 export type CorsHeaders = ReadonlyArray<readonly [name: string, value: string]>;
 
 /** What a preflight gets: the status and headers of an accepted one, or the reason it was rejected. */
@@ -79,7 +81,7 @@ export class CorsPolicy {
   }
 
   private constructor(options: Required<CorsOptions>, location: string) {
-    this.origins = OriginMatcher.compile(options.origin, location);
+    this.origins = OriginMatcher.compile(options.origin, location, options.originCacheTtl);
     this.credentials = options.credentials;
     this.enforce = options.enforce;
     this.preflightContinue = options.preflightContinue;
@@ -111,6 +113,12 @@ export class CorsPolicy {
   /** Whether an actual request's method is allowed; HEAD counts as GET. Case-sensitive, as the Fetch spec says. */
   allowsMethod(method: string): boolean {
     return this.methods === '*' || this.methods.has(method);
+  }
+
+  /** Why an actual cross-origin request is not allowed, or `undefined` when it is. */
+  rejectActual(originAllowed: boolean, method: string): ActualRejection | undefined {
+    if (!originAllowed) return 'origin not allowed';
+    return this.allowsMethod(method) ? undefined : 'method not allowed';
   }
 
   /** Whether enforcement rejects a cross-origin request the policy does not allow, for this method. */
@@ -158,7 +166,7 @@ function validate(options: Record<string, unknown>, location: string): Required<
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) fail(`unknown option '${key}' (known: ${[...OPTION_KEYS].join(', ')})`);
   }
-  const { origin, methods, allowedHeaders, exposedHeaders, credentials, maxAge, optionsSuccessStatus } = options;
+  const { origin, methods, allowedHeaders, exposedHeaders, credentials, optionsSuccessStatus } = options;
   for (const key of ['credentials', 'preflightContinue', 'allowPrivateNetwork'] as const) {
     if (typeof options[key] !== 'boolean') fail(`'${key}' must be true or false`);
   }
@@ -166,7 +174,10 @@ function validate(options: Record<string, unknown>, location: string): Required<
   if (credentials && origin === '*') {
     fail(`credentials cannot be used with origin '*': list the origins, as browsers refuse '*' with credentials`);
   }
-  if (!Number.isInteger(maxAge) || (maxAge as number) < 0) fail(`'maxAge' must be a whole number of seconds >= 0`);
+  for (const key of ['maxAge', 'originCacheTtl'] as const) {
+    const seconds = options[key];
+    if (!Number.isInteger(seconds) || (seconds as number) < 0) fail(`'${key}' must be a whole number of seconds >= 0`);
+  }
   if (!Number.isInteger(optionsSuccessStatus) || (optionsSuccessStatus as number) < 200 || (optionsSuccessStatus as number) > 299) {
     fail(`'optionsSuccessStatus' must be a 2xx status`);
   }

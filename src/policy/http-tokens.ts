@@ -5,8 +5,9 @@ export function isToken(value: string): boolean {
   return TOKEN.test(value);
 }
 
-/** More items than any browser sends; a longer list is treated as hostile rather than parsed. */
+/** More than any browser sends; a longer list is treated as hostile rather than parsed. */
 const MAX_REQUEST_HEADERS = 64;
+const MAX_REQUEST_HEADERS_LENGTH = 4096;
 
 /**
  * Parses `Access-Control-Request-Headers` into lower-cased, de-duplicated names, tolerating spaces, empty items
@@ -15,7 +16,9 @@ const MAX_REQUEST_HEADERS = 64;
  */
 export function parseHeaderList(value: string | string[] | undefined): string[] | undefined {
   if (value === undefined) return [];
-  const items = (Array.isArray(value) ? value.join(',') : value).split(',');
+  const list = Array.isArray(value) ? value.join(',') : value;
+  if (list.length > MAX_REQUEST_HEADERS_LENGTH) return undefined;
+  const items = list.split(',');
   if (items.length > MAX_REQUEST_HEADERS) return undefined;
   const names: string[] = [];
   for (const item of items) {

@@ -15,6 +15,8 @@ const ORIGIN_PATTERN =
 /** Longer than any real origin (a 253-byte host with scheme and port); longer input is not even compared. */
 const MAX_ORIGIN_LENGTH = 300;
 const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443', ws: '80', wss: '443' };
+/** Bounds the `originCacheTtl` cache: a client can send endless well-formed origins. */
+const MAX_CACHED_ORIGINS = 1000;
 
 interface OriginPattern {
   scheme: string;
@@ -36,9 +38,15 @@ export class OriginMatcher {
     private readonly fn: CorsOriginFunction | undefined,
   ) {}
 
-  static compile(origin: CorsOrigin, location: string): OriginMatcher {
+  static compile(origin: CorsOrigin, location: string, cacheTtlSeconds = 0): OriginMatcher {
     if (origin === '*') return new OriginMatcher(true, new Set(), [], [], undefined);
-    if (typeof origin === 'function') return new OriginMatcher(false, new Set(), [], [], origin);
+    if (typeof origin === 'function') {
+      const fn = cacheTtlSeconds > 0 ? cacheAnswers(origin, cacheTtlSeconds * 1000) : origin;
+      return new OriginMatcher(false, new Set(), [], [], fn);
+    }
+    if ((origin as unknown) === true) {
+      throw new CorsConfigError(location, `origin: true (reflect every origin) is not supported: list the origins, or use '*'`);
+    }
     const entries = Array.isArray(origin) ? origin : [origin];
     const exact = new Set<string>();
     const patterns: OriginPattern[] = [];
@@ -68,6 +76,24 @@ export class OriginMatcher {
     }
     return this.fn === undefined ? false : this.fn(origin, request);
   }
+}
+
+/** Remembers each origin's answer for `ttlMs`; the oldest entry makes room when full. Errors propagate uncached. */
+function cacheAnswers(fn: CorsOriginFunction, ttlMs: number): CorsOriginFunction {
+  const answers = new Map<string, { allowed: boolean; expires: number }>();
+  const remember = (origin: string, allowed: boolean) => {
+    answers.delete(origin);
+    if (answers.size >= MAX_CACHED_ORIGINS) answers.delete(answers.keys().next().value as string);
+    answers.set(origin, { allowed, expires: Date.now() + ttlMs });
+    return allowed;
+  };
+  return (origin, request) => {
+    const known = answers.get(origin);
+    if (known !== undefined && known.expires > Date.now()) return known.allowed;
+    const allowed = fn(origin, request);
+    if (typeof allowed === 'boolean') return remember(origin, allowed);
+    return Promise.resolve(allowed).then((value) => remember(origin, value === true));
+  };
 }
 
 function matchesPattern(pattern: OriginPattern, scheme: string, host: string, port: string): boolean {

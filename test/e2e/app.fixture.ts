@@ -17,6 +17,7 @@ import {
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
+import type { Response } from 'supertest';
 import { Cors, CorsModule, type CorsModuleOptions } from '../../src/index.js';
 
 export const APP_ORIGIN = 'https://app.example.com';
@@ -109,8 +110,9 @@ export function appModule(options: CorsModuleOptions = GLOBAL_POLICY, controller
 
 export const ADAPTERS = [
   { name: 'express', create: () => new ExpressAdapter() },
-  { name: 'fastify', create: () => new FastifyAdapter() },
+  { name: 'fastify', create: (options?: FastifyAdapterOptions) => new FastifyAdapter(options) },
 ] as const;
+type FastifyAdapterOptions = ConstructorParameters<typeof FastifyAdapter>[0];
 export type AdapterCase = (typeof ADAPTERS)[number];
 
 /** Builds, configures and initialises a Nest app on the adapter, ready for supertest. */
@@ -120,13 +122,42 @@ export async function startApp(
   {
     configure,
     override,
-  }: { configure?: (app: INestApplication) => void; override?: (builder: TestingModuleBuilder) => TestingModuleBuilder } = {},
+    adapterOptions,
+  }: {
+    configure?: (app: INestApplication) => void;
+    override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+    /** Options of the Fastify adapter (Express is configured through `configure`). */
+    adapterOptions?: FastifyAdapterOptions;
+  } = {},
 ): Promise<INestApplication> {
   const builder = Test.createTestingModule({ imports });
   const moduleRef = await (override ? override(builder) : builder).compile();
-  const app = moduleRef.createNestApplication(adapter.create(), { logger: false });
+  const app = moduleRef.createNestApplication(adapter.create(adapterOptions), { logger: false });
   configure?.(app);
   await app.init();
   if (adapter.name === 'fastify') await app.getHttpAdapter().getInstance().ready();
   return app;
+}
+
+/** The names of the `Access-Control-*` headers of a response. */
+export function corsHeaderNames(response: Response): string[] {
+  return Object.keys(response.headers).filter((name) => name.startsWith('access-control-'));
+}
+
+/** Sends raw bytes to the app (for what HTTP clients refuse to send) and returns the status line and headers. */
+export async function sendRaw(app: INestApplication, head: Buffer): Promise<{ status: number; headers: string }> {
+  const { createConnection } = await import('node:net');
+  const server = app.getHttpServer();
+  if (!server.listening) await app.listen(0, '127.0.0.1');
+  const { port } = server.address() as { port: number };
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.end(head));
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const headers = text.split('\r\n\r\n')[0];
+      resolve({ status: Number(headers.split(' ')[1]), headers: headers.toLowerCase() });
+    });
+  });
 }

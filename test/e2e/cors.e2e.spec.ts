@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import request, { type Response } from 'supertest';
+import request from 'supertest';
 import {
   ADAPTERS,
   APP_ORIGIN,
@@ -9,13 +9,10 @@ import {
   GLOBAL_POLICY,
   PARTNER_ORIGIN,
   appModule,
+  corsHeaderNames,
   handled,
   startApp,
 } from './app.fixture.js';
-
-export function corsHeaderNames(response: Response): string[] {
-  return Object.keys(response.headers).filter((name) => name.startsWith('access-control-'));
-}
 
 describe.each(ADAPTERS)('nestjs-cors on $name', (adapter) => {
   let app: INestApplication;

@@ -202,6 +202,7 @@ describe('CorsConfigError at compile time (DESIGN §4)', () => {
     ['an exposed header that is not a token', { exposedHeaders: ['X Total'] }, 'not a valid name'],
     ['a negative maxAge', { maxAge: -1 }, 'maxAge'],
     ['a fractional maxAge', { maxAge: 1.5 }, 'maxAge'],
+    ['a negative originCacheTtl', { originCacheTtl: -5 }, 'originCacheTtl'],
     ['optionsSuccessStatus 302', { optionsSuccessStatus: 302 }, '2xx'],
     ['optionsSuccessStatus 199', { optionsSuccessStatus: 199 }, '2xx'],
     ['a non-boolean credentials', { credentials: 'yes' as never }, "'credentials' must be true or false"],

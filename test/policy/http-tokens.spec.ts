@@ -16,6 +16,7 @@ describe('parseHeaderList', () => {
     ['several lines', ['x-a', 'x-b, x-c'], ['x-a', 'x-b', 'x-c']],
     ['an item that is not a token', 'x-a, x b', undefined],
     ['an injected line break', 'x-a\r\nset-cookie: a=1', undefined],
+    ['a list over 4 KiB of allowed names', `accept,${' '.repeat(4100)},content-type`, undefined],
     ['too many items', Array.from({ length: 65 }, (_, i) => `x-${i}`).join(','), undefined],
   ])('reads %s', (_case, value, expected) => {
     expect(parseHeaderList(value)).toEqual(expected);
