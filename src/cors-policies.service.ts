@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleInit, type Type } from '@nestjs/common';
-import { ApplicationConfig, HttpAdapterHost, ModulesContainer, Reflector } from '@nestjs/core';
+import { type AbstractHttpAdapter, ApplicationConfig, HttpAdapterHost, ModulesContainer, Reflector } from '@nestjs/core';
 import { CORS_DECISION, CORS_LOGGER_CONTEXT, CORS_METADATA } from './cors.constants.js';
 import { CORS_OPTIONS } from './cors.module-definition.js';
 import type { CorsModuleOptions, CorsOptions } from './cors-options.interface.js';
+import { CandidatePolicies } from './policy/candidate-policies.js';
 import { CorsPolicy, mergeCorsOptions } from './policy/cors-policy.js';
 import { discoverRoutes } from './routing/discover-routes.js';
-import { RouteTable } from './routing/route-table.js';
+import { type PathMatching, type RouteDefinition, RouteTable } from './routing/route-table.js';
 
 type CorsMetadata = CorsOptions | false | undefined;
 
@@ -25,7 +26,9 @@ export class CorsPolicies implements OnModuleInit {
   private readonly logger = new Logger(CORS_LOGGER_CONTEXT);
   /** Compiled policies by controller metadata, then route metadata: one compilation per distinct combination. */
   private readonly compiled = new Map<CorsMetadata, Map<CorsMetadata, CorsPolicy>>();
-  private routes: RouteTable<CorsPolicy> | undefined;
+  private readonly globalCandidates: CandidatePolicies;
+  private readonly candidatesByPolicy = new Map<CorsPolicy, CandidatePolicies>();
+  private routes: RouteTable<CandidatePolicies> | undefined;
 
   constructor(
     @Inject(CORS_OPTIONS) private readonly options: CorsModuleOptions | undefined,
@@ -35,17 +38,39 @@ export class CorsPolicies implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
   ) {
     this.global = CorsPolicy.compile(mergeCorsOptions(options), 'forRoot');
+    this.globalCandidates = this.candidatesOf([this.global]);
   }
 
   /** Validates every endpoint's policy (a `CorsConfigError` stops the bootstrap) and builds the route table. */
   onModuleInit(): void {
-    const routes = discoverRoutes(this.modules, this.config, this.adapterHost.httpAdapter).map((route) => ({
-      ...route,
-      value: this.forHandler(route.controller, route.handler),
-    }));
+    const adapter = this.adapterHost.httpAdapter as AbstractHttpAdapter & { getRouteMatchingOptions?(): PathMatching };
+    const routes = discoverRoutes(this.modules, this.config, adapter);
+    const policies = routes.map((route) => this.forHandler(route.controller, route.handler));
     // With one policy for the whole app there is nothing to look up per request.
-    if (routes.some((route) => route.value !== this.global)) {
-      this.routes = new RouteTable(routes, { caseSensitive: false, strictTrailingSlash: false });
+    if (policies.every((policy) => policy === this.global)) return;
+
+    // Handlers behind a version filter on the same method, path and host are one route to a preflight.
+    const definitions: Array<RouteDefinition<CorsPolicy[]>> = [];
+    const versionGroups = new Map<string, CorsPolicy[]>();
+    routes.forEach((route, i) => {
+      const key = `${route.method} ${route.path} ${String(route.hosts)}`;
+      const group = route.versionFiltered ? versionGroups.get(key) : undefined;
+      if (group !== undefined) {
+        if (!group.includes(policies[i])) group.push(policies[i]);
+        return;
+      }
+      const value = [policies[i]];
+      if (route.versionFiltered) versionGroups.set(key, value);
+      definitions.push({ ...route, value });
+    });
+    // Adapters that do not say how they match are taken to match exactly, as Nest itself does.
+    const matching = adapter.getRouteMatchingOptions?.() ?? { caseSensitive: true, ignoreTrailingSlash: false };
+    this.routes = new RouteTable(
+      definitions.map((definition) => ({ ...definition, value: this.candidatesOf(definition.value) })),
+      matching,
+    );
+    for (const route of this.routes.unsupported) {
+      this.logger.warn(`cannot match the path of ${route}; its preflights are answered with the global policy`);
     }
   }
 
@@ -65,9 +90,16 @@ export class CorsPolicies implements OnModuleInit {
     return policy;
   }
 
-  /** The policy of the route a request for `method path` reaches; the global one where no route matches. */
-  forRequest(method: string, path: string, hostname: string | undefined): CorsPolicy {
-    return this.routes?.match(method, path, hostname) ?? this.global;
+  /** The policies of the route a request for `method path` reaches; the global one where no route matches. */
+  forRequest(method: string, path: string, hostname: string | undefined): CandidatePolicies {
+    return this.routes?.match(method, path, hostname) ?? this.globalCandidates;
+  }
+
+  private candidatesOf(policies: CorsPolicy[]): CandidatePolicies {
+    if (policies.length > 1) return new CandidatePolicies(policies);
+    let candidates = this.candidatesByPolicy.get(policies[0]);
+    if (candidates === undefined) this.candidatesByPolicy.set(policies[0], (candidates = new CandidatePolicies(policies)));
+    return candidates;
   }
 
   /**

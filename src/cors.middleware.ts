@@ -3,7 +3,8 @@ import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import { CORS_DECISION, CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import { CorsPolicies, type CorsDecision } from './cors-policies.service.js';
 import { type AdapterRequest, hostnameOf, hostOf, pathOf } from './cors-request.js';
-import type { CorsHeaders, CorsPolicy } from './policy/cors-policy.js';
+import type { CandidatePolicies } from './policy/candidate-policies.js';
+import type { CorsHeaders } from './policy/cors-policy.js';
 import { mergeVary } from './policy/http-tokens.js';
 import { isCrossOrigin, isPreflight, requestOrigin } from './policy/request-facts.js';
 
@@ -28,40 +29,46 @@ export class CorsMiddleware implements NestMiddleware<CorsRequest, ServerRespons
     const origin = requestOrigin(headers);
     const preflight = isPreflight(method, headers);
     const announcedMethod = preflight ? String(headers['access-control-request-method']) : method;
-    const policy = this.policies.forRequest(announcedMethod, pathOf(request), hostnameOf(request));
-    addVary(response, preflight ? policy.preflightVary : policy.vary);
+    const candidates = this.policies.forRequest(announcedMethod, pathOf(request), hostnameOf(request));
+    addVary(response, preflight ? candidates.preflightVary : candidates.vary);
     if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, hostOf(request)))) return next();
 
-    const originAllowed = this.policies.isOriginAllowed(policy, origin, request);
-    const decide = (allowed: boolean) => {
-      request[CORS_DECISION] = { policy, originAllowed: allowed };
-      if (preflight) this.answerPreflight(request, response, next, policy, origin, allowed);
+    const originAllowed = candidates.policies.map((policy) => this.policies.isOriginAllowed(policy, origin, request));
+    const decide = (allowed: boolean[]) => {
+      if (preflight) return this.answerPreflight(request, response, next, candidates, origin, allowed);
+      const chosen = candidates.allowingActual(allowed, method);
+      // The decision of the candidate that allowed the request, or of the first: the guard and interceptor reuse it.
+      request[CORS_DECISION] = { policy: candidates.policies[Math.max(chosen, 0)], originAllowed: allowed[Math.max(chosen, 0)] };
+      if (chosen >= 0) setHeaders(response, candidates.policies[chosen].headersForActual(origin));
       else {
-        const reason = policy.rejectActual(allowed, method);
-        if (reason === undefined) setHeaders(response, policy.headersForActual(origin));
-        else this.logger.debug(`CORS headers withheld: ${reason} (${JSON.stringify(origin)} ${method} ${pathOf(request)})`);
-        next();
+        const reason = candidates.policies[0].rejectActual(allowed[0], method);
+        this.logger.debug(`CORS headers withheld: ${reason} (${JSON.stringify(origin)} ${method} ${pathOf(request)})`);
       }
+      next();
     };
-    return typeof originAllowed === 'boolean' ? decide(originAllowed) : originAllowed.then(decide);
+    return originAllowed.every((allowed) => typeof allowed === 'boolean')
+      ? decide(originAllowed as boolean[])
+      : Promise.all(originAllowed).then(decide);
   }
 
   private answerPreflight(
     request: CorsRequest,
     response: ServerResponse,
     next: Next,
-    policy: CorsPolicy,
+    candidates: CandidatePolicies,
     origin: string,
-    originAllowed: boolean,
+    originAllowed: boolean[],
   ): void {
     const { headers } = request;
-    const answer = policy.resolvePreflight({
-      origin,
+    const answer = candidates.resolvePreflight(
+      {
+        origin,
+        requestMethod: String(headers['access-control-request-method']),
+        requestHeaders: headers['access-control-request-headers'],
+        privateNetwork: headers['access-control-request-private-network'] === 'true',
+      },
       originAllowed,
-      requestMethod: String(headers['access-control-request-method']),
-      requestHeaders: headers['access-control-request-headers'],
-      privateNetwork: headers['access-control-request-private-network'] === 'true',
-    });
+    );
     if (!answer.accepted) {
       const reason = `CORS preflight rejected: ${answer.reason}`;
       this.logger.debug(`${reason} (${JSON.stringify(origin)} ${request.method} ${pathOf(request)})`);
@@ -72,12 +79,11 @@ export class CorsMiddleware implements NestMiddleware<CorsRequest, ServerRespons
       return;
     }
     setHeaders(response, answer.headers);
-    if (policy.preflightContinue) return next();
+    if (answer.continue) return next();
     response.statusCode = answer.status;
     if (answer.status !== 204) response.setHeader('Content-Length', '0');
     response.end();
   }
-
 }
 
 function setHeaders(response: ServerResponse, headers: CorsHeaders): void {

@@ -1,5 +1,5 @@
-import { type DynamicModule, Global, type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { type DynamicModule, Global, Module, type NestModule } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
 import { CORS_OPTIONS, ConfigurableCorsModule } from './cors.module-definition.js';
 import { CorsGuard } from './cors.guard.js';
 import { CorsInterceptor } from './cors.interceptor.js';
@@ -22,12 +22,24 @@ import { CorsPolicies } from './cors-policies.service.js';
   exports: [CORS_OPTIONS],
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly middleware: CorsMiddleware,
+  ) {
+    super();
+  }
+
   /** The global policy; with no options, nothing is allowed cross-origin. */
   static forRoot(options: CorsModuleOptions = {}): DynamicModule {
     return super.forRoot(options);
   }
 
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(CorsMiddleware).forRoutes({ path: '*', method: RequestMethod.ALL });
+  /**
+   * Binds the middleware on the adapter itself, for every request, when Nest configures middleware (before any route
+   * is registered). `MiddlewareConsumer.forRoutes('*')` would mount it under the global prefix only, leaving
+   * preflights and 404s of paths outside the prefix unanswered.
+   */
+  configure(): void {
+    this.adapterHost.httpAdapter.use(this.middleware.use.bind(this.middleware));
   }
 }

@@ -31,7 +31,7 @@ export type CorsHeaders = ReadonlyArray<readonly [name: string, value: string]>;
 
 /** What a preflight gets: the status and headers of an accepted one, or the reason it was rejected. */
 export type PreflightAnswer =
-  | { accepted: true; status: number; headers: CorsHeaders }
+  | { accepted: true; status: number; headers: CorsHeaders; continue: boolean }
   | { accepted: false; reason: PreflightRejection };
 
 /** The facts of a preflight, read from its headers by the caller. */
@@ -155,7 +155,7 @@ export class CorsPolicy {
     if (this.methods === '*') headers.push(['Access-Control-Allow-Methods', method]);
     if (allowed === '*') headers.push(['Access-Control-Allow-Headers', unique([...SAFELISTED_HEADERS, ...requested]).join(', ')]);
     if (this.allowPrivateNetwork && request.privateNetwork) headers.push(['Access-Control-Allow-Private-Network', 'true']);
-    return { accepted: true, status: this.optionsSuccessStatus, headers };
+    return { accepted: true, status: this.optionsSuccessStatus, headers, continue: this.preflightContinue };
   }
 }
 

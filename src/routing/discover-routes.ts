@@ -1,4 +1,4 @@
-import { RequestMethod, type Type, type VersioningOptions } from '@nestjs/common';
+import { RequestMethod, type Type, type VersioningOptions, VersioningType } from '@nestjs/common';
 import { HOST_METADATA, MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
 import { ApplicationConfig, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { AbstractHttpAdapter } from '@nestjs/core';
@@ -13,6 +13,11 @@ export interface DiscoveredRoute {
   hosts: Array<string | RegExp> | undefined;
   controller: Type;
   handler: Function;
+  /**
+   * Behind a version filter the path does not show (header, media-type or custom versioning): the adapter may pass
+   * the request on to the next route with the same path, so a preflight cannot know which handler will run.
+   */
+  versionFiltered: boolean;
 }
 
 /**
@@ -42,6 +47,7 @@ export function discoverRoutes(
         ? (Reflect.getMetadata(VERSION_METADATA, controller) ?? versioningOptions.defaultVersion)
         : undefined;
       const controllerPaths: string | string[] = Reflect.getMetadata(PATH_METADATA, controller) ?? '/';
+      const filtersVersions = versioningOptions !== undefined && versioningOptions.type !== VersioningType.URI;
       for (const ctrlPath of [controllerPaths].flat()) {
         for (const definition of pathsExplorer.scanForPaths(controller.prototype, controller.prototype)) {
           for (const methodPath of definition.path) {
@@ -64,6 +70,7 @@ export function discoverRoutes(
                 hosts: host === undefined ? undefined : [host].flat(),
                 controller,
                 handler: definition.targetCallback,
+                versionFiltered: filtersVersions && (definition.version ?? controllerVersion) !== undefined,
               });
             }
           }

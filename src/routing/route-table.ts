@@ -1,3 +1,4 @@
+import { LegacyRouteConverter } from '@nestjs/core/router/legacy-route-converter.js';
 import { pathToRegexp } from 'path-to-regexp';
 
 /** One route as the HTTP adapter serves it: method (`ALL` for `@All()`), full path, optional host patterns. */
@@ -8,10 +9,10 @@ export interface RouteDefinition<T> {
   value: T;
 }
 
-/** How the adapter compares paths: Express 5 by default ignores case and one trailing slash. */
+/** How the adapter compares paths, as its `getRouteMatchingOptions()` reports it. */
 export interface PathMatching {
   caseSensitive: boolean;
-  strictTrailingSlash: boolean;
+  ignoreTrailingSlash: boolean;
 }
 
 interface RouteEntry<T> {
@@ -27,22 +28,26 @@ interface RouteEntry<T> {
  * does in the adapter.
  */
 export class RouteTable<T> {
-  private readonly entries: RouteEntry<T>[];
+  private readonly entries: RouteEntry<T>[] = [];
+  /** Paths the table could not compile; their requests fall back to the caller's default. */
+  readonly unsupported: string[] = [];
 
   constructor(routes: ReadonlyArray<RouteDefinition<T>>, matching: PathMatching) {
-    this.entries = routes.map((route) => ({
-      method: route.method,
-      path: pathToRegexp(route.path, {
-        sensitive: matching.caseSensitive,
-        trailing: !matching.strictTrailingSlash,
-      }).regexp,
-      hosts: route.hosts?.map((host) => (typeof host === 'string' ? pathToRegexp(host).regexp : host)),
-      value: route.value,
-    }));
-  }
-
-  get size(): number {
-    return this.entries.length;
+    for (const route of routes) {
+      try {
+        this.entries.push({
+          method: route.method,
+          path: pathToRegexp(toPathToRegexpSyntax(route.path), {
+            sensitive: matching.caseSensitive,
+            trailing: matching.ignoreTrailingSlash,
+          }).regexp,
+          hosts: route.hosts?.map((host) => (typeof host === 'string' ? pathToRegexp(host).regexp : host)),
+          value: route.value,
+        });
+      } catch {
+        this.unsupported.push(`${route.method} ${route.path}`);
+      }
+    }
   }
 
   /** The value of the route `method path` reaches on `hostname`; HEAD falls back to GET routes, as in Express. */
@@ -58,4 +63,9 @@ export class RouteTable<T> {
     }
     return undefined;
   }
+}
+
+/** Fastify routes may use find-my-way's `*` and a trailing optional `:param?`; Express ones are path-to-regexp 8. */
+function toPathToRegexpSyntax(path: string): string {
+  return LegacyRouteConverter.tryConvert(path, { logs: false }).replace(/\/:(\w+)\?$/, '{/:$1}');
 }

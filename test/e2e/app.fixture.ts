@@ -13,6 +13,7 @@ import {
   UseGuards,
   type Type,
   type INestApplication,
+  type LoggerService,
 } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -123,16 +124,20 @@ export async function startApp(
     configure,
     override,
     adapterOptions,
+    logger,
+    routeResolutionStrategy,
   }: {
     configure?: (app: INestApplication) => void;
     override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
     /** Options of the Fastify adapter (Express is configured through `configure`). */
     adapterOptions?: FastifyAdapterOptions;
+    logger?: LoggerService;
+    routeResolutionStrategy?: 'specificity';
   } = {},
 ): Promise<INestApplication> {
   const builder = Test.createTestingModule({ imports });
   const moduleRef = await (override ? override(builder) : builder).compile();
-  const app = moduleRef.createNestApplication(adapter.create(adapterOptions), { logger: false });
+  const app = moduleRef.createNestApplication(adapter.create(adapterOptions), { logger: logger ?? false, routeResolutionStrategy });
   configure?.(app);
   await app.init();
   if (adapter.name === 'fastify') await app.getHttpAdapter().getInstance().ready();
@@ -160,4 +165,21 @@ export async function sendRaw(app: INestApplication, head: Buffer): Promise<{ st
       resolve({ status: Number(headers.split(' ')[1]), headers: headers.toLowerCase() });
     });
   });
+}
+
+/** Keeps what the app logs, for tests that read Nest's own route mapping or our debug lines. */
+export class CapturingLogger implements LoggerService {
+  readonly lines: Array<{ level: string; message: string; context?: string }> = [];
+  log(message: string, context?: string) {
+    this.lines.push({ level: 'log', message, context });
+  }
+  error(message: string, _trace?: string, context?: string) {
+    this.lines.push({ level: 'error', message, context });
+  }
+  warn(message: string, context?: string) {
+    this.lines.push({ level: 'warn', message, context });
+  }
+  debug(message: string, context?: string) {
+    this.lines.push({ level: 'debug', message, context });
+  }
 }

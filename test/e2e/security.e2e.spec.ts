@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Get, type INestApplication, type LoggerService, Module, Post } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Module, Post } from '@nestjs/common';
 import request from 'supertest';
 import { Cors, CorsModule, type CorsModuleOptions } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, corsHeaderNames, handled, sendRaw, startApp } from './app.fixture.js';
+import { ADAPTERS, type AdapterCase, CapturingLogger, corsHeaderNames, handled, sendRaw, startApp } from './app.fixture.js';
 
 const POLICY: CorsModuleOptions = {
   origin: ['https://app.example.com', 'https://*.example.org', /^https:\/\/(www|api)\.example\.net$/],
@@ -69,22 +69,6 @@ const HOSTILE_BYTES: Array<[string, Buffer]> = [
   ['a Cyrillic homograph (UTF-8 bytes)', Buffer.from('https://аpp.example.com', 'utf8')],
   ['Latin-1 bytes', Buffer.from('https://app.exämple.com', 'latin1')],
 ];
-
-class CapturingLogger implements LoggerService {
-  readonly lines: Array<{ level: string; message: string; context?: string }> = [];
-  log(message: string, context?: string) {
-    this.lines.push({ level: 'log', message, context });
-  }
-  error(message: string, _trace?: string, context?: string) {
-    this.lines.push({ level: 'error', message, context });
-  }
-  warn(message: string, context?: string) {
-    this.lines.push({ level: 'warn', message, context });
-  }
-  debug(message: string, context?: string) {
-    this.lines.push({ level: 'debug', message, context });
-  }
-}
 
 @Controller('items')
 class ItemsController {

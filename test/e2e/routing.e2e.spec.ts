@@ -1,0 +1,329 @@
+import 'reflect-metadata';
+import { describe, expect, it } from '@jest/globals';
+import {
+  Controller,
+  Get,
+  type INestApplication,
+  Module,
+  Post,
+  Put,
+  RequestMethod,
+  type Type,
+  Version,
+  VERSION_NEUTRAL,
+  VersioningType,
+} from '@nestjs/common';
+import { RouterModule } from '@nestjs/core';
+import request from 'supertest';
+import { Cors, CorsModule } from '../../src/index.js';
+import { ADAPTERS, type AdapterCase, CapturingLogger, startApp } from './app.fixture.js';
+
+const ORIGIN = 'https://app.example.com';
+
+/** Each handler allows one header of its own, so a preflight's Access-Control-Allow-Headers names the handler. */
+const handler = (id: string) => Cors({ allowedHeaders: [`x-h-${id}`] });
+
+/** Route shapes in the syntax of each adapter's router (path-to-regexp 8 for Express, find-my-way for Fastify). */
+function shapes(adapter: AdapterCase) {
+  return adapter.name === 'express'
+    ? { wildcard: '*path', optional: 'thumbs{/:id}' }
+    : { wildcard: '*', optional: 'thumbs/:id?' };
+}
+
+/** An app using every way Nest composes paths: global prefix with exclusions, URI versions, RouterModule, hosts. */
+function routingApp(adapter: AdapterCase): { module: Type; hosts: Record<string, string> } {
+  const { wildcard, optional } = shapes(adapter);
+
+  @Controller('users')
+  class UsersController {
+    @handler('users-list') @Get() list() {
+      return 'users-list';
+    }
+    @handler('users-get') @Get(':id') get() {
+      return 'users-get';
+    }
+    @handler('users-create') @Post() create() {
+      return 'users-create';
+    }
+    @handler('users-get-v2') @Version('2') @Get(':id') getV2() {
+      return 'users-get-v2';
+    }
+    @handler('users-put-v23') @Version(['2', '3']) @Put(':id') put() {
+      return 'users-put-v23';
+    }
+    @handler('users-neutral') @Version(VERSION_NEUTRAL) @Get('neutral/ping') neutral() {
+      return 'users-neutral';
+    }
+  }
+
+  @Controller({ path: 'health', version: VERSION_NEUTRAL })
+  class HealthController {
+    @handler('health') @Get() health() {
+      return 'health';
+    }
+  }
+
+  @Controller('legacy')
+  class LegacyController {
+    @handler('legacy-get') @Get(':id') get() {
+      return 'legacy-get';
+    }
+    @handler('legacy-post') @Post(':id') post() {
+      return 'legacy-post';
+    }
+  }
+
+  @Controller('files')
+  class FilesController {
+    @handler('files-thumb') @Get(optional) thumb() {
+      return 'files-thumb';
+    }
+    @handler('files-any') @Get(wildcard) any() {
+      return 'files-any';
+    }
+  }
+
+  @Controller({ path: ['alpha', 'beta'] })
+  class MultiPathController {
+    @handler('multi') @Get('x') x() {
+      return 'multi';
+    }
+  }
+
+  @Controller({ path: 'tenant', host: ':tenant.example.com' })
+  class TenantController {
+    @handler('tenant-host') @Get() get() {
+      return 'tenant-host';
+    }
+  }
+
+  @Controller('tenant')
+  class TenantFallbackController {
+    @handler('tenant-any') @Get() get() {
+      return 'tenant-any';
+    }
+  }
+
+  @Controller('daily')
+  class ReportsController {
+    @handler('reports-daily') @Get(':day') daily() {
+      return 'reports-daily';
+    }
+  }
+  @Module({ controllers: [ReportsController] })
+  class ReportsModule {}
+  @Module({ imports: [ReportsModule] })
+  class AdminModule {}
+
+  @Module({
+    imports: [
+      CorsModule.forRoot({ origin: [ORIGIN], methods: '*' }),
+      AdminModule,
+      RouterModule.register([{ path: 'admin', module: AdminModule, children: [{ path: 'reports', module: ReportsModule }] }]),
+    ],
+    controllers: [
+      UsersController,
+      HealthController,
+      LegacyController,
+      FilesController,
+      MultiPathController,
+      TenantController,
+      // Fastify refuses a second route on the same method and path, whatever its host.
+      ...(adapter.name === 'express' ? [TenantFallbackController] : []),
+    ],
+  })
+  class RoutingModule {}
+  return { module: RoutingModule, hosts: { TenantController: 'acme.example.com' } };
+}
+
+function configureRouting(app: INestApplication) {
+  app.setGlobalPrefix('api', {
+    exclude: ['health', { path: 'legacy/*path', method: RequestMethod.GET }],
+  });
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+}
+
+interface MappedRoute {
+  controller: string;
+  method: string;
+  path: string;
+  versions: string[];
+}
+
+/** Nest's own list of what it mapped, read from the RoutesResolver/RouterExplorer log lines. */
+function mappedRoutes(logger: CapturingLogger): MappedRoute[] {
+  const routes: MappedRoute[] = [];
+  let controller = '';
+  for (const { message } of logger.lines) {
+    const controllerLine = /^(\w+) \{[^}]*\}(?: \(version: [^)]*\))?:$/.exec(message);
+    if (controllerLine) controller = controllerLine[1];
+    const route = /^Mapped \{(.+), (\w+)\}(?: \(version: (.+)\))? route$/.exec(message);
+    if (route) routes.push({ controller, path: route[1], method: route[2], versions: route[3]?.split(',') ?? [] });
+  }
+  return routes;
+}
+
+/** A request path the mapped route serves: params filled in, the URI version put where Nest puts it. */
+function concretePaths({ path, versions }: MappedRoute, prefix: string): string[] {
+  const filled = path
+    .replace(/\{\/:\w+\}/g, '/p')
+    .replace(/:\w+\??/g, 'p')
+    .replace(/\*\w*/g, 'a/b');
+  const withVersion = (version: string) => {
+    if (version === 'Neutral') return filled;
+    const inPrefix = filled.startsWith(`${prefix}/`) || filled === prefix;
+    return inPrefix ? `${prefix}/v${version}${filled.slice(prefix.length)}` : `/v${version}${filled}`;
+  };
+  return (versions.length > 0 ? versions : ['1']).map(withVersion);
+}
+
+const allowedHeaderId = (header: string | undefined) => /x-h-([\w-]+)/.exec(header ?? '')?.[1];
+
+describe.each(ADAPTERS)('route table on $name', (adapter) => {
+  it("resolves every route Nest mapped to the handler Nest runs for it", async () => {
+    const logger = new CapturingLogger();
+    const { module, hosts } = routingApp(adapter);
+    const app = await startApp(adapter, [module], { configure: configureRouting, logger });
+    try {
+      const routes = mappedRoutes(logger);
+      expect(routes.length).toBeGreaterThanOrEqual(14);
+      const seen = new Set<string>();
+      for (const route of routes) {
+        for (const path of concretePaths(route, '/api')) {
+          const host = hosts[route.controller] ?? 'api.test';
+          const preflight = await request(app.getHttpServer())
+            .options(path)
+            .set('Host', host)
+            .set('Origin', ORIGIN)
+            .set('Access-Control-Request-Method', route.method);
+          const actual = await request(app.getHttpServer())[route.method.toLowerCase() as 'get'](path).set('Host', host);
+          const where = `${route.method} ${path} (${route.controller})`;
+          expect([where, actual.status]).toEqual([where, expect.any(Number)]);
+          expect([where, actual.status < 300]).toEqual([where, true]);
+          expect([where, allowedHeaderId(preflight.headers['access-control-allow-headers'])]).toEqual([where, actual.text]);
+          seen.add(actual.text);
+        }
+      }
+      expect([...seen].sort()).toEqual(
+        [
+          'files-any', 'files-thumb', 'health', 'legacy-get', 'legacy-post', 'multi', 'reports-daily', 'tenant-host',
+          'users-create', 'users-get', 'users-get-v2', 'users-list', 'users-neutral', 'users-put-v23',
+          ...(adapter.name === 'express' ? ['tenant-any'] : []),
+        ].sort(),
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each([
+    ['an excluded string route, outside the prefix', '/health', 'GET', 'health'],
+    ['an excluded { path, method } route (which keeps its URI version)', '/v1/legacy/7', 'GET', 'legacy-get'],
+    ['the same path with another method, still under the prefix', '/api/v1/legacy/7', 'POST', 'legacy-post'],
+    ['URI version 2', '/api/v2/users/7', 'GET', 'users-get-v2'],
+    ['a version of an array of versions', '/api/v3/users/7', 'PUT', 'users-put-v23'],
+    ['the default version', '/api/v1/users/7', 'GET', 'users-get'],
+    ['a VERSION_NEUTRAL route', '/api/users/neutral/ping', 'GET', 'users-neutral'],
+    ['nested RouterModule paths', '/api/v1/admin/reports/daily/monday', 'GET', 'reports-daily'],
+    ['the second path of a controller path array', '/api/v1/beta/x', 'GET', 'multi'],
+  ])('answers a preflight for %s with its handler policy', async (_case, path, method, id) => {
+    const { module } = routingApp(adapter);
+    const app = await startApp(adapter, [module], { configure: configureRouting });
+    try {
+      const res = await request(app.getHttpServer()).options(path).set('Origin', ORIGIN).set('Access-Control-Request-Method', method);
+      expect(res.status).toBe(204);
+      expect(allowedHeaderId(res.headers['access-control-allow-headers'])).toBe(id);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('tells host-bound controllers apart by the Host header', async () => {
+    const { module } = routingApp(adapter);
+    const app = await startApp(adapter, [module], { configure: configureRouting });
+    try {
+      const ask = (host: string) =>
+        request(app.getHttpServer()).options('/api/v1/tenant').set('Host', host).set('Origin', ORIGIN).set('Access-Control-Request-Method', 'GET');
+      expect(allowedHeaderId((await ask('acme.example.com')).headers['access-control-allow-headers'])).toBe('tenant-host');
+      expect(allowedHeaderId((await ask('acme.example.com:8080')).headers['access-control-allow-headers'])).toBe('tenant-host');
+      // Elsewhere the route of the other controller (Express), or none: the global policy, which allows no x-h- header.
+      const elsewhere = allowedHeaderId((await ask('elsewhere.test')).headers['access-control-allow-headers']);
+      expect(elsewhere).toBe(adapter.name === 'express' ? 'tenant-any' : undefined);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('honours a custom URI version prefix', async () => {
+    const { module } = routingApp(adapter);
+    const app = await startApp(adapter, [module], {
+      configure: (a) => a.enableVersioning({ type: VersioningType.URI, prefix: 'version-', defaultVersion: '1' }),
+    });
+    try {
+      const res = await request(app.getHttpServer()).options('/version-2/users/7').set('Origin', ORIGIN).set('Access-Control-Request-Method', 'GET');
+      expect(allowedHeaderId(res.headers['access-control-allow-headers'])).toBe('users-get-v2');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each([
+    ['declaration order', undefined],
+    ["Nest's 'specificity' strategy", 'specificity' as const],
+  ])('picks the route the adapter picks when a parameter route is declared before a literal one (%s)', async (_case, strategy) => {
+    @Controller('people')
+    class PeopleController {
+      @handler('people-by-id') @Get(':id') byId() {
+        return 'people-by-id';
+      }
+      @handler('people-me') @Get('me') me() {
+        return 'people-me';
+      }
+    }
+    @Module({ imports: [CorsModule.forRoot({ origin: [ORIGIN] })], controllers: [PeopleController] })
+    class PeopleModule {}
+    const app = await startApp(adapter, [PeopleModule], { routeResolutionStrategy: strategy });
+    try {
+      const preflight = await request(app.getHttpServer()).options('/people/me').set('Origin', ORIGIN).set('Access-Control-Request-Method', 'GET');
+      const actual = await request(app.getHttpServer()).get('/people/me');
+      // Fastify always picks the most specific route; Express the first declared, unless Nest sorts them.
+      expect(actual.text).toBe(adapter.name === 'fastify' || strategy ? 'people-me' : 'people-by-id');
+      expect(allowedHeaderId(preflight.headers['access-control-allow-headers'])).toBe(actual.text);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('compares paths as the adapter does: case and trailing slash', async () => {
+    @Controller('Shop')
+    class ShopController {
+      @handler('shop') @Get('items') items() {
+        return 'shop';
+      }
+    }
+    @Module({ imports: [CorsModule.forRoot({ origin: [ORIGIN] })], controllers: [ShopController] })
+    class ShopModule {}
+    const variants = ['/Shop/items', '/shop/items', '/Shop/items/'];
+    const cases =
+      adapter.name === 'express'
+        ? [{ options: {}, served: variants }]
+        : [
+            { options: {}, served: ['/Shop/items'] },
+            { options: { routerOptions: { caseSensitive: false, ignoreTrailingSlash: true } }, served: variants },
+          ];
+    for (const { options, served } of cases) {
+      const app = await startApp(adapter, [ShopModule], { adapterOptions: options });
+      try {
+        for (const path of variants) {
+          const actual = await request(app.getHttpServer()).get(path);
+          expect([path, actual.status === 200]).toEqual([path, served.includes(path)]);
+          const preflight = await request(app.getHttpServer()).options(path).set('Origin', ORIGIN).set('Access-Control-Request-Method', 'GET');
+          const picked = allowedHeaderId(preflight.headers['access-control-allow-headers']);
+          expect([path, picked]).toEqual([path, served.includes(path) ? 'shop' : undefined]);
+        }
+      } finally {
+        await app.close();
+      }
+    }
+  });
+});
