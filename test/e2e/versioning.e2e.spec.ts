@@ -1,0 +1,114 @@
+import 'reflect-metadata';
+import { describe, expect, it } from '@jest/globals';
+import { Controller, Get, type INestApplication, Module, Post, VERSION_NEUTRAL, Version, VersioningType, type VersioningOptions } from '@nestjs/common';
+import request from 'supertest';
+import { Cors, CorsModule } from '../../src/index.js';
+import { ADAPTERS, corsHeaderNames, handled, startApp } from './app.fixture.js';
+
+const V1_ORIGIN = 'https://v1.example.com';
+const V2_ORIGIN = 'https://v2.example.com';
+
+@Controller('orders')
+class OrdersController {
+  @Cors({ origin: [V1_ORIGIN], methods: ['GET', 'POST'], exposedHeaders: ['X-V1'] })
+  @Version('1')
+  @Get()
+  v1() {
+    handled.push('v1');
+    return 'v1';
+  }
+  @Cors({ origin: [V2_ORIGIN], methods: ['GET', 'POST'], allowedHeaders: ['X-V2-Key'], exposedHeaders: ['X-V2'] })
+  @Version('2')
+  @Get()
+  v2() {
+    handled.push('v2');
+    return 'v2';
+  }
+  @Cors({ origin: [V2_ORIGIN], methods: ['GET', 'POST'] })
+  @Version('2')
+  @Post()
+  create() {
+    handled.push('create-v2');
+    return 'created';
+  }
+  @Version(VERSION_NEUTRAL) @Get('status') status() {
+    return 'status';
+  }
+}
+
+@Module({ imports: [CorsModule.forRoot({ origin: ['https://app.example.com'] })], controllers: [OrdersController] })
+class VersionedModule {}
+
+/** How each versioning type reads the version, and how a test request carries it. */
+const VERSIONINGS: Array<{ name: string; options: VersioningOptions; carry: (version: string) => Record<string, string> }> = [
+  { name: 'header', options: { type: VersioningType.HEADER, header: 'X-Api-Version' }, carry: (v) => ({ 'X-Api-Version': v }) },
+  { name: 'media type', options: { type: VersioningType.MEDIA_TYPE, key: 'v=' }, carry: (v) => ({ Accept: `application/json;v=${v}` }) },
+  {
+    name: 'custom extractor',
+    options: { type: VersioningType.CUSTOM, extractor: (req: unknown) => String((req as { headers: Record<string, string> }).headers['x-custom-version'] ?? '') },
+    carry: (v) => ({ 'X-Custom-Version': v }),
+  },
+];
+
+describe.each(ADAPTERS)('versions a preflight cannot see, on $name', (adapter) => {
+  describe.each(VERSIONINGS)('$name versioning', ({ options, carry }) => {
+    const withApp = async (test: (app: INestApplication) => Promise<void>) => {
+      const app = await startApp(adapter, [VersionedModule], { configure: (a) => a.enableVersioning(options) });
+      try {
+        await test(app);
+      } finally {
+        await app.close();
+      }
+    };
+    const preflight = (app: INestApplication, origin: string, method = 'GET', headers?: string) => {
+      const req = request(app.getHttpServer()).options('/orders').set('Origin', origin).set('Access-Control-Request-Method', method);
+      return headers ? req.set('Access-Control-Request-Headers', headers) : req;
+    };
+
+    it("accepts a preflight that any candidate handler's policy accepts", async () => {
+      await withApp(async (app) => {
+        expect((await preflight(app, V1_ORIGIN)).status).toBe(204);
+        const v2 = await preflight(app, V2_ORIGIN, 'GET', 'x-v2-key');
+        expect(v2.status).toBe(204);
+        expect(v2.headers['access-control-allow-origin']).toBe(V2_ORIGIN);
+        expect(v2.headers.vary).toBe('Origin, Access-Control-Request-Method, Access-Control-Request-Headers');
+      });
+    });
+
+    it('rejects a preflight that no candidate accepts, with the first failing reason', async () => {
+      await withApp(async (app) => {
+        const res = await preflight(app, 'https://evil.example');
+        expect(res.status).toBe(403);
+        expect(res.text).toBe('CORS preflight rejected: origin not allowed');
+        expect(corsHeaderNames(res)).toEqual([]);
+        expect((await preflight(app, V1_ORIGIN, 'GET', 'x-v2-key')).status).toBe(403);
+      });
+    });
+
+    it("makes the actual response exact for the handler that ran, whatever the preflight's union allowed", async () => {
+      await withApp(async (app) => {
+        const mine = await request(app.getHttpServer()).get('/orders').set('Origin', V2_ORIGIN).set(carry('2'));
+        expect(mine.text).toBe('v2');
+        expect(mine.headers['access-control-allow-origin']).toBe(V2_ORIGIN);
+        expect(mine.headers['access-control-expose-headers']).toBe('X-V2');
+
+        const other = await request(app.getHttpServer()).get('/orders').set('Origin', V2_ORIGIN).set(carry('1'));
+        expect(other.text).toBe('v1');
+        expect(corsHeaderNames(other)).toEqual([]);
+        expect(other.headers.vary).toContain('Origin');
+
+        const v1 = await request(app.getHttpServer()).get('/orders').set('Origin', V1_ORIGIN).set(carry('1'));
+        expect(v1.headers['access-control-allow-origin']).toBe(V1_ORIGIN);
+        expect(v1.headers['access-control-expose-headers']).toBe('X-V1');
+      });
+    });
+
+    it("enforces the policy of the handler that would run, not the preflight's union", async () => {
+      await withApp(async (app) => {
+        handled.length = 0;
+        expect((await request(app.getHttpServer()).post('/orders').set('Origin', V2_ORIGIN).set(carry('2'))).status).toBe(201);
+        expect(handled).toEqual(['create-v2']);
+      });
+    });
+  });
+});
