@@ -1,5 +1,6 @@
-import { type DynamicModule, Global, Module, type NestModule } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { type DynamicModule, Global, Logger, Module, type NestModule } from '@nestjs/common';
+import { type AbstractHttpAdapter, APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import { CORS_OPTIONS, ConfigurableCorsModule } from './cors.module-definition.js';
 import { CorsGuard } from './cors.guard.js';
 import { CorsInterceptor } from './cors.interceptor.js';
@@ -27,6 +28,7 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
     private readonly middleware: CorsMiddleware,
   ) {
     super();
+    adapterHost.init$.subscribe(() => warnOnEnableCors(adapterHost.httpAdapter));
   }
 
   /** The global policy; with no options, nothing is allowed cross-origin. */
@@ -42,4 +44,24 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
   configure(): void {
     this.adapterHost.httpAdapter.use(this.middleware.use.bind(this.middleware));
   }
+}
+
+/**
+ * `app.enableCors()` and the `cors` application option install a second, global CORS layer through the adapter's
+ * `enableCors()`: it answers the same requests with its own policy (and, on Express, preflights before ours).
+ * Say so once, at startup, where the developer looks.
+ */
+function warnOnEnableCors(adapter: AbstractHttpAdapter): void {
+  const enableCors = adapter.enableCors.bind(adapter);
+  let warned = false;
+  adapter.enableCors = (...args: Parameters<AbstractHttpAdapter['enableCors']>) => {
+    if (!warned) {
+      warned = true;
+      new Logger(CORS_LOGGER_CONTEXT).warn(
+        'app.enableCors() (or the cors application option) was used together with CorsModule: two CORS layers now ' +
+          'answer the same requests and disagree. Remove app.enableCors(); CorsModule handles preflights and headers.',
+      );
+    }
+    return enableCors(...args);
+  };
 }

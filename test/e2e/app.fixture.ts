@@ -14,6 +14,7 @@ import {
   type Type,
   type INestApplication,
   type LoggerService,
+  type NestApplicationOptions,
 } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -124,20 +125,18 @@ export async function startApp(
     configure,
     override,
     adapterOptions,
-    logger,
-    routeResolutionStrategy,
+    appOptions,
   }: {
     configure?: (app: INestApplication) => void;
     override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
     /** Options of the Fastify adapter (Express is configured through `configure`). */
     adapterOptions?: FastifyAdapterOptions;
-    logger?: LoggerService;
-    routeResolutionStrategy?: 'specificity';
+    appOptions?: NestApplicationOptions;
   } = {},
 ): Promise<INestApplication> {
   const builder = Test.createTestingModule({ imports });
   const moduleRef = await (override ? override(builder) : builder).compile();
-  const app = moduleRef.createNestApplication(adapter.create(adapterOptions), { logger: logger ?? false, routeResolutionStrategy });
+  const app = moduleRef.createNestApplication(adapter.create(adapterOptions), { logger: false, ...appOptions });
   configure?.(app);
   await app.init();
   if (adapter.name === 'fastify') await app.getHttpAdapter().getInstance().ready();

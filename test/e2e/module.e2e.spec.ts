@@ -5,7 +5,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Controller, Get, Injectable, Module, Options, Post, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { Cors, CORS_OPTIONS, CorsConfigError, CorsModule, type CorsModuleOptions } from '../../src/index.js';
-import { ADAPTERS, APP_ORIGIN, EVIL_ORIGIN, GLOBAL_POLICY, appModule, handled, startApp } from './app.fixture.js';
+import { ADAPTERS, APP_ORIGIN, CapturingLogger, EVIL_ORIGIN, GLOBAL_POLICY, appModule, handled, startApp } from './app.fixture.js';
 
 const preflight = (app: INestApplication, path: string, origin: string, method: string) =>
   request(app.getHttpServer()).options(path).set('Origin', origin).set('Access-Control-Request-Method', method);
@@ -162,6 +162,38 @@ describe.each(ADAPTERS)('CorsModule configuration on $name', (adapter) => {
       handled.length = 0;
       expect((await preflight(app, '/items', APP_ORIGIN, 'POST')).status).toBe(204);
       expect(handled).toEqual([]);
+    });
+  });
+
+  it.each([
+    [
+      'app.enableCors()',
+      {
+        configure: (app: INestApplication) => {
+          app.enableCors();
+          // Fastify refuses a second @fastify/cors registration by itself.
+          if (adapter.name === 'express') app.enableCors();
+        },
+      },
+    ],
+    ['the cors application option', { appOptions: { cors: true } }],
+  ])('warns once at startup when %s adds a second CORS layer', async (_case, setup) => {
+    const logger = new CapturingLogger();
+    const app = await startApp(adapter, [appModule(GLOBAL_POLICY, [ItemsController])], {
+      ...setup,
+      appOptions: { ...('appOptions' in setup ? setup.appOptions : {}), logger },
+    });
+    await withApp(app, async () => {
+      const warnings = logger.lines.filter((line) => line.level === 'warn' && line.context === 'Cors');
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0].message).toContain('two CORS layers');
+    });
+  });
+
+  it('does not warn when CorsModule is the only CORS layer', async () => {
+    const logger = new CapturingLogger();
+    await withApp(await startApp(adapter, [appModule(GLOBAL_POLICY, [ItemsController])], { appOptions: { logger } }), async () => {
+      expect(logger.lines.filter((line) => line.level === 'warn')).toEqual([]);
     });
   });
 

@@ -183,7 +183,7 @@ describe.each(ADAPTERS)('route table on $name', (adapter) => {
   it("resolves every route Nest mapped to the handler Nest runs for it", async () => {
     const logger = new CapturingLogger();
     const { module, hosts } = routingApp(adapter);
-    const app = await startApp(adapter, [module], { configure: configureRouting, logger });
+    const app = await startApp(adapter, [module], { configure: configureRouting, appOptions: { logger } });
     try {
       const routes = mappedRoutes(logger);
       expect(routes.length).toBeGreaterThanOrEqual(14);
@@ -282,7 +282,7 @@ describe.each(ADAPTERS)('route table on $name', (adapter) => {
     }
     @Module({ imports: [CorsModule.forRoot({ origin: [ORIGIN] })], controllers: [PeopleController] })
     class PeopleModule {}
-    const app = await startApp(adapter, [PeopleModule], { routeResolutionStrategy: strategy });
+    const app = await startApp(adapter, [PeopleModule], { appOptions: { routeResolutionStrategy: strategy } });
     try {
       const preflight = await request(app.getHttpServer()).options('/people/me').set('Origin', ORIGIN).set('Access-Control-Request-Method', 'GET');
       const actual = await request(app.getHttpServer()).get('/people/me');
