@@ -1,0 +1,147 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import Sparticuz from '@sparticuz/chromium';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+/**
+ * Chromium from npm with our own flags only. Never the package's default args: they include
+ * --disable-web-security, which turns CORS off and would make every test here meaningless.
+ */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: await Sparticuz.executablePath(),
+    args: [
+      '--no-sandbox',
+      '--no-zygote',
+      '--disable-gpu',
+      // This machine has no network beyond loopback: keep Chromium from calling home.
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+export interface PageServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the test pages from their own origin: `/` is an empty page the tests script, `/form` posts a form to the
+ * `action` query parameter, `/sandbox` frames a sandboxed iframe whose origin is `null`.
+ */
+export async function servePages(): Promise<PageServer> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://pages');
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    if (url.pathname === '/form') {
+      const action = url.searchParams.get('action') ?? '';
+      res.end(
+        `<!doctype html><form id="f" method="POST" enctype="text/plain" action="${encodeURI(action)}">` +
+          `<input name="amount" value="1000"></form>`,
+      );
+    } else {
+      res.end('<!doctype html><title>page</title><body></body>');
+    }
+  });
+  return listen(server);
+}
+
+async function listen(server: Server): Promise<PageServer> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** What the API received, recorded before nestjs-cors sees the request. */
+export interface Received {
+  method: string;
+  path: string;
+  origin?: string;
+  requestMethod?: string;
+  requestHeaders?: string;
+  cookie?: string;
+}
+
+/** Registers a recorder in front of every other middleware of the app; call before `app.init()`. */
+export function recordRequests(app: INestApplication, into: Received[]): void {
+  app.use((req: IncomingMessage & { originalUrl?: string }, _res: ServerResponse, next: () => void) => {
+    const header = (name: string) => req.headers[name] as string | undefined;
+    into.push({
+      method: req.method ?? '',
+      path: (req.originalUrl ?? req.url ?? '').split('?')[0],
+      origin: header('origin'),
+      requestMethod: header('access-control-request-method'),
+      requestHeaders: header('access-control-request-headers'),
+      cookie: header('cookie'),
+    });
+    next();
+  });
+}
+
+/** What the page's own script could see of a response, or the error the browser gave it instead. */
+export type PageResult = { status: number; body: string; headers: Record<string, string> } | { error: string };
+
+/** Runs `fetch` in the page, so the request is the page's own, under the page's origin. */
+export function pageFetch(page: Page, url: string, init: RequestInit = {}): Promise<PageResult> {
+  return page.evaluate(
+    async ({ url, init }) => {
+      try {
+        const response = await fetch(url, init);
+        const headers: Record<string, string> = {};
+        response.headers.forEach((value, name) => (headers[name] = value));
+        return { status: response.status, body: await response.text(), headers };
+      } catch (error) {
+        return { error: String(error) };
+      }
+    },
+    { url, init },
+  );
+}
+
+/** The same through XMLHttpRequest, with `withCredentials`. */
+export function pageXhr(page: Page, method: string, url: string, withCredentials = false): Promise<PageResult> {
+  return page.evaluate(
+    ({ method, url, withCredentials }) =>
+      new Promise<PageResult>((resolve) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open(method, url);
+        xhr.withCredentials = withCredentials;
+        xhr.onload = () => {
+          const headers: Record<string, string> = {};
+          for (const line of xhr.getAllResponseHeaders().trim().split(/\r?\n/)) {
+            const at = line.indexOf(':');
+            if (at > 0) headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
+          }
+          resolve({ status: xhr.status, body: xhr.responseText, headers });
+        };
+        xhr.onerror = () => resolve({ error: 'XMLHttpRequest network error' });
+        xhr.send();
+      }),
+    { method, url, withCredentials },
+  );
+}
+
+/** Fetches from a sandboxed iframe (origin `null`) inside the page, returning what its script could see. */
+export function sandboxedFetch(page: Page, url: string): Promise<PageResult> {
+  return page.evaluate(
+    (url) =>
+      new Promise<PageResult>((resolve) => {
+        const frame = document.createElement('iframe');
+        frame.setAttribute('sandbox', 'allow-scripts');
+        frame.srcdoc = `<script>
+          fetch(${JSON.stringify(url)})
+            .then(async (r) => parent.postMessage({ status: r.status, body: await r.text(), headers: {} }, '*'))
+            .catch((e) => parent.postMessage({ error: String(e) }, '*'));
+        </script>`;
+        addEventListener('message', (event) => resolve(event.data as PageResult), { once: true });
+        document.body.append(frame);
+      }),
+    url,
+  );
+}
