@@ -1,28 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
-import Sparticuz from '@sparticuz/chromium';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-/**
- * Chromium from npm with our own flags only. Never the package's default args: they include
- * --disable-web-security, which turns CORS off and would make every test here meaningless.
- */
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: await Sparticuz.executablePath(),
-    args: [
-      '--no-sandbox',
-      '--no-zygote',
-      '--disable-gpu',
-      // This machine has no network beyond loopback: keep Chromium from calling home.
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
+export { launchBrowser } from '../../example/playground/chromium.js';
 
 export interface PageServer {
   port: number;

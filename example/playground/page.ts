@@ -1,0 +1,110 @@
+/** The CORS playground: one static page, served from its own origin so every request it sends is cross-origin. */
+export function playgroundPage(apiUrl: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>nestjs-cors playground</title>
+<style>
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f6f7f9; color: #1d2330; }
+  header { background: #1d2330; color: #fff; padding: 12px 20px; }
+  header h1 { font-size: 18px; margin: 0; } header p { margin: 2px 0 0; opacity: .75; }
+  main { padding: 16px 20px; display: grid; gap: 16px; }
+  form { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; background: #fff; padding: 12px; border-radius: 8px; }
+  label { display: grid; gap: 2px; font-size: 12px; color: #555; }
+  input, select, button { font: inherit; padding: 6px 8px; border: 1px solid #c9ced8; border-radius: 6px; }
+  button { background: #2b59c3; color: #fff; border: 0; cursor: pointer; padding: 7px 16px; }
+  .panels { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+  section { background: #fff; border-radius: 8px; padding: 12px 16px; }
+  h2 { font-size: 15px; margin: 0 0 8px; }
+  .verdict { font-weight: 600; padding: 2px 8px; border-radius: 10px; display: inline-block; margin-bottom: 6px; }
+  .ok { background: #dcf5e3; color: #14532d; } .no { background: #fde2e1; color: #7f1d1d; } .info { background: #e8eefc; color: #1e3a8a; }
+  pre { background: #f2f4f7; padding: 8px; border-radius: 6px; white-space: pre-wrap; margin: 4px 0 10px; font-size: 12px; }
+  .step { border-top: 1px solid #eee; padding-top: 8px; margin-top: 8px; }
+</style>
+</head>
+<body>
+<header><h1>nestjs-cors playground</h1><p>Page origin <b id="page-origin"></b> → API <b>${apiUrl}</b>. Build a request, send it from this page, and compare what the browser allowed with what the server decided.</p></header>
+<main>
+  <form id="request">
+    <label>Endpoint
+      <select id="preset">
+        <option value="GET /users">GET /users (global policy)</option>
+        <option value="POST /users json">POST /users, JSON (preflighted)</option>
+        <option value="GET /users/me auth">GET /users/me with Authorization</option>
+        <option value="GET /public">GET /public (origin *)</option>
+        <option value="GET /public/count">GET /public/count (exposes X-Total-Count)</option>
+        <option value="POST /public/admin">POST /public/admin (@Cors(false))</option>
+        <option value="PUT /partner/orders/7">PUT /partner/orders/7 (partner only)</option>
+        <option value="DELETE /users/7">DELETE /users/7 (method not allowed)</option>
+        <option value="GET /users custom">GET /users with X-Custom (header not allowed)</option>
+      </select>
+    </label>
+    <label>Method <select id="method">${['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => `<option>${m}</option>`).join('')}</select></label>
+    <label>Path <input id="path" size="22"></label>
+    <label>Header <input id="header" placeholder="Name: value" size="24"></label>
+    <label>Body (JSON) <input id="body" size="14"></label>
+    <label><span><input type="checkbox" id="credentials"> credentials</span></label>
+    <button id="send" type="submit">Send</button>
+  </form>
+  <div class="panels">
+    <section id="browser"><h2>What the browser allowed</h2><p>Nothing sent yet.</p></section>
+    <section id="server"><h2>What the server decided, and why</h2><p>Nothing sent yet.</p></section>
+  </div>
+</main>
+<script>
+const api = ${JSON.stringify(apiUrl)};
+const $ = (id) => document.getElementById(id);
+const escape = (text) => String(text).replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]);
+$('page-origin').textContent = location.origin;
+
+function applyPreset() {
+  const [method, path, extra] = $('preset').value.split(' ');
+  $('method').value = method; $('path').value = path;
+  $('header').value = extra === 'auth' ? 'Authorization: Bearer demo' : extra === 'custom' ? 'X-Custom: 1' : '';
+  $('body').value = extra === 'json' ? '{"name":"Ada"}' : '';
+}
+$('preset').addEventListener('change', applyPreset);
+applyPreset();
+
+async function send(event) {
+  event.preventDefault();
+  const before = (await (await fetch('/decisions?since=-1')).json()).lastId;
+  const headers = {};
+  const header = $('header').value.trim();
+  if (header.includes(':')) headers[header.slice(0, header.indexOf(':')).trim()] = header.slice(header.indexOf(':') + 1).trim();
+  const init = { method: $('method').value, headers, credentials: $('credentials').checked ? 'include' : 'same-origin' };
+  if ($('body').value) { init.body = $('body').value; headers['Content-Type'] = 'application/json'; }
+  let browser;
+  try {
+    const response = await fetch(api + $('path').value, init);
+    const visible = [];
+    response.headers.forEach((value, name) => visible.push(name + ': ' + value));
+    browser = '<span class="verdict ok">Response readable</span><p>Status <b>' + response.status + '</b></p>' +
+      '<b>Headers the page can read</b><pre>' + escape(visible.join('\\n')) + '</pre><b>Body</b><pre>' + escape(await response.text()) + '</pre>';
+  } catch (error) {
+    browser = '<span class="verdict no">Blocked by the browser</span><pre>' + escape(error) + '</pre>' +
+      '<p>The page gets no status, headers or body: only this error. The console names the CORS check that failed.</p>';
+  }
+  $('browser').innerHTML = '<h2>What the browser allowed</h2>' + browser;
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const { decisions } = await (await fetch('/decisions?since=' + before)).json();
+  $('server').innerHTML = '<h2>What the server decided, and why</h2>' + (decisions.map(describe).join('') || '<p>No request reached the server.</p>');
+}
+$('request').addEventListener('submit', send);
+
+function describe(d) {
+  const preflight = d.method === 'OPTIONS' && d.requestMethod;
+  const title = preflight ? 'Preflight: OPTIONS ' + d.path + ' for ' + d.requestMethod + (d.requestHeaders ? ' with ' + d.requestHeaders : '') : d.method + ' ' + d.path;
+  const allowed = 'access-control-allow-origin' in d.headers;
+  const verdict = d.reasons.length ? '<span class="verdict no">' + escape(d.reasons.map((r) => r.replace(/ \\(.*$/, '')).join('; ')) + '</span>'
+    : allowed ? '<span class="verdict ok">' + (preflight ? 'Preflight accepted' : 'Allowed: CORS headers sent') + '</span>'
+    : '<span class="verdict info">No CORS headers (no Origin, or same origin)</span>';
+  const headers = Object.entries(d.headers).map(([n, v]) => n + ': ' + v).join('\\n');
+  return '<div class="step"><b>' + escape(title) + '</b> → ' + d.status + '<br>Origin: ' + escape(d.origin ?? '(none)') + '<br>' + verdict +
+    '<pre>' + escape(headers || '(no Access-Control-* or Vary headers)') + '</pre></div>';
+}
+</script>
+</body>
+</html>`;
+}
