@@ -1,0 +1,71 @@
+import { Controller, Get, type INestApplication, Module, Param, Post, Put, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Cors, CorsModule, type CorsModuleOptions } from '../src/index.js';
+
+export type AdapterName = 'express' | 'fastify';
+export type Variant = 'none' | 'enableCors' | 'nestjs-cors';
+
+export const ALLOWED_ORIGIN = 'https://app.example.com';
+
+/** One policy, given to app.enableCors() and to CorsModule alike, so the two do the same work. */
+export const POLICY = {
+  origin: [ALLOWED_ORIGIN],
+  credentials: true,
+  methods: ['GET', 'PUT', 'POST'],
+  allowedHeaders: ['Content-Type', 'Authorization'],
+  exposedHeaders: ['X-Request-Id'],
+  maxAge: 600,
+} satisfies CorsModuleOptions;
+
+/**
+ * `routes / 4` controllers of four routes each (`GET /cN`, `POST /cN`, `GET /cN/:id`, `PUT /cN/:id`). The first
+ * controller has a `@Cors()` of its own, so nestjs-cors cannot skip its route table, and the routes the benchmark
+ * asks for are the last ones registered: the worst place for a table that scans.
+ */
+function controllers(routes: number): Type[] {
+  return Array.from({ length: Math.max(1, Math.floor(routes / 4)) }, (_, i) => {
+    class BenchController {
+      list() {
+        return 'list';
+      }
+      create() {
+        return 'created';
+      }
+      get(id: string) {
+        return id;
+      }
+      put(id: string) {
+        return id;
+      }
+    }
+    Object.defineProperty(BenchController, 'name', { value: `Bench${i}Controller` });
+    const method = (name: keyof BenchController, decorator: MethodDecorator) =>
+      decorator(BenchController.prototype, name, Object.getOwnPropertyDescriptor(BenchController.prototype, name)!);
+    method('list', Get());
+    method('create', Post());
+    method('get', Get(':id'));
+    method('put', Put(':id'));
+    Param('id')(BenchController.prototype, 'get', 0);
+    Param('id')(BenchController.prototype, 'put', 0);
+    if (i === 0) Cors({ exposedHeaders: ['X-Total-Count'] })(BenchController);
+    Controller(`c${i}`)(BenchController);
+    return BenchController;
+  });
+}
+
+export async function createBenchApp(adapter: AdapterName, variant: Variant, routes: number): Promise<INestApplication> {
+  @Module({ imports: variant === 'nestjs-cors' ? [CorsModule.forRoot(POLICY)] : [], controllers: controllers(routes) })
+  class BenchModule {}
+  const app = await NestFactory.create(BenchModule, adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
+    logger: false,
+  });
+  if (variant === 'enableCors') app.enableCors(POLICY);
+  return app;
+}
+
+/** The path the scenarios ask for: a route of the last controller. */
+export function lastRoute(routes: number): string {
+  return `/c${Math.max(1, Math.floor(routes / 4)) - 1}`;
+}
