@@ -13,6 +13,7 @@ type CorsMetadata = CorsOptions | false | undefined;
 /** What the middleware decided for a cross-origin request, left on the raw request. */
 export interface CorsDecision {
   policy: CorsPolicy;
+  origin: string;
   originAllowed: boolean;
 }
 

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
-import { CORS_DECISION, CORS_LOGGER_CONTEXT } from './cors.constants.js';
+import { CORS_DECISION, CORS_INTERCEPTOR, CORS_LOGGER_CONTEXT } from './cors.constants.js';
+import { CorsInterceptor } from './cors.interceptor.js';
 import { CorsPolicies, type CorsDecision } from './cors-policies.service.js';
 import { type AdapterRequest, hostnameOf, hostOf, pathOf } from './cors-request.js';
 import type { CandidatePolicies } from './policy/candidate-policies.js';
@@ -8,7 +9,7 @@ import type { CorsHeaders } from './policy/cors-policy.js';
 import { mergeVary } from './policy/http-tokens.js';
 import { isCrossOrigin, isPreflight, requestOrigin } from './policy/request-facts.js';
 
-type CorsRequest = AdapterRequest & { [CORS_DECISION]?: CorsDecision };
+type CorsRequest = AdapterRequest & { [CORS_DECISION]?: CorsDecision; [CORS_INTERCEPTOR]?: CorsInterceptor };
 type Next = (error?: unknown) => void;
 
 /**
@@ -21,10 +22,14 @@ type Next = (error?: unknown) => void;
 export class CorsMiddleware implements NestMiddleware<CorsRequest, ServerResponse> {
   private readonly logger = new Logger(CORS_LOGGER_CONTEXT);
 
-  constructor(private readonly policies: CorsPolicies) {}
+  constructor(
+    private readonly policies: CorsPolicies,
+    private readonly interceptor: CorsInterceptor,
+  ) {}
 
   use(request: CorsRequest, response: ServerResponse, next: Next): void | Promise<void> {
     const { headers } = request;
+    request[CORS_INTERCEPTOR] = this.interceptor;
     const method = request.method ?? 'GET';
     const origin = requestOrigin(headers);
     const preflight = isPreflight(method, headers);
@@ -38,7 +43,8 @@ export class CorsMiddleware implements NestMiddleware<CorsRequest, ServerRespons
       if (preflight) return this.answerPreflight(request, response, next, candidates, origin, allowed);
       const chosen = candidates.allowingActual(allowed, method);
       // The decision of the candidate that allowed the request, or of the first: the guard and interceptor reuse it.
-      request[CORS_DECISION] = { policy: candidates.policies[Math.max(chosen, 0)], originAllowed: allowed[Math.max(chosen, 0)] };
+      const decided = Math.max(chosen, 0);
+      request[CORS_DECISION] = { policy: candidates.policies[decided], origin, originAllowed: allowed[decided] };
       if (chosen >= 0) setHeaders(response, candidates.policies[chosen].headersForActual(origin));
       else {
         const reason = candidates.policies[0].rejectActual(allowed[0], method);

@@ -1,24 +1,25 @@
 import { type DynamicModule, Global, Logger, Module, type NestModule } from '@nestjs/common';
-import { type AbstractHttpAdapter, APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { type AbstractHttpAdapter, APP_GUARD, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import { CORS_OPTIONS, ConfigurableCorsModule } from './cors.module-definition.js';
 import { CorsGuard } from './cors.guard.js';
-import { CorsInterceptor } from './cors.interceptor.js';
+import { CorsInterceptor, interceptHandlersSettingVary } from './cors.interceptor.js';
 import { CorsMiddleware } from './cors.middleware.js';
 import type { CorsModuleOptions } from './cors-options.interface.js';
 import { CorsPolicies } from './cors-policies.service.js';
 
 /**
  * Per-endpoint CORS. Import it once, with `forRoot()` or `forRootAsync()`: it is global, and installs the preflight
- * middleware for every route and method, the enforcing guard and the header interceptor.
+ * middleware for every route and method, the enforcing guard, and the `Vary` interceptor on the handlers that
+ * need it.
  */
 @Global()
 @Module({
   providers: [
     CorsPolicies,
     CorsMiddleware,
+    CorsInterceptor,
     { provide: APP_GUARD, useClass: CorsGuard },
-    { provide: APP_INTERCEPTOR, useClass: CorsInterceptor },
   ],
   exports: [CORS_OPTIONS],
 })
@@ -26,9 +27,11 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly middleware: CorsMiddleware,
+    modules: ModulesContainer,
   ) {
     super();
     adapterHost.init$.subscribe(() => warnOnEnableCors(adapterHost.httpAdapter));
+    interceptHandlersSettingVary(modules);
   }
 
   /** The global policy; with no options, nothing is allowed cross-origin. */
