@@ -3,6 +3,7 @@ import { type AbstractHttpAdapter, ApplicationConfig, HttpAdapterHost, ModulesCo
 import { CORS_DECISION, CORS_LOGGER_CONTEXT, CORS_METADATA } from './cors.constants.js';
 import { CORS_OPTIONS } from './cors.module-definition.js';
 import type { CorsModuleOptions, CorsOptions } from './cors-options.interface.js';
+import { type AdapterRequest, hostnameOf, pathOf } from './cors-request.js';
 import { CandidatePolicies } from './policy/candidate-policies.js';
 import { CorsPolicy, mergeCorsOptions } from './policy/cors-policy.js';
 import { discoverRoutes } from './routing/discover-routes.js';
@@ -91,9 +92,14 @@ export class CorsPolicies implements OnModuleInit {
     return policy;
   }
 
-  /** The policies of the route a request for `method path` reaches; the global one where no route matches. */
-  forRequest(method: string, path: string, hostname: string | undefined): CandidatePolicies {
-    return this.routes?.match(method, path, hostname) ?? this.globalCandidates;
+  /**
+   * The policies of the route a request for `method` at the request's path reaches; the global one where no route
+   * matches. The path is read only when the app has more than one policy, the host only when a route is host-bound.
+   */
+  forRequest(method: string, request: AdapterRequest): CandidatePolicies {
+    const routes = this.routes;
+    if (routes === undefined) return this.globalCandidates;
+    return routes.match(method, pathOf(request), routes.hostBound ? hostnameOf(request) : undefined) ?? this.globalCandidates;
   }
 
   private candidatesOf(policies: CorsPolicy[]): CandidatePolicies {

@@ -3,7 +3,7 @@ import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import { CORS_DECISION, CORS_INTERCEPTOR, CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import { CorsInterceptor } from './cors.interceptor.js';
 import { CorsPolicies, type CorsDecision } from './cors-policies.service.js';
-import { type AdapterRequest, hostnameOf, hostOf, pathOf } from './cors-request.js';
+import { type AdapterRequest, hostOf, pathOf } from './cors-request.js';
 import type { CandidatePolicies } from './policy/candidate-policies.js';
 import type { CorsHeaders } from './policy/cors-policy.js';
 import { mergeVary } from './policy/http-tokens.js';
@@ -34,8 +34,9 @@ export class CorsMiddleware implements NestMiddleware<CorsRequest, ServerRespons
     const origin = requestOrigin(headers);
     const preflight = isPreflight(method, headers);
     const announcedMethod = preflight ? String(headers['access-control-request-method']) : method;
-    const candidates = this.policies.forRequest(announcedMethod, pathOf(request), hostnameOf(request));
-    addVary(response, preflight ? candidates.preflightVary : candidates.vary);
+    const candidates = this.policies.forRequest(announcedMethod, request);
+    if (preflight) addVary(response, candidates.preflightVary, candidates.preflightVaryValue);
+    else addVary(response, candidates.vary, candidates.varyValue);
     if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, hostOf(request)))) return next();
 
     const originAllowed = candidates.policies.map((policy) => this.policies.isOriginAllowed(policy, origin, request));
@@ -96,9 +97,10 @@ function setHeaders(response: ServerResponse, headers: CorsHeaders): void {
   for (const [name, value] of headers) response.setHeader(name, value);
 }
 
-/** Appends to whatever `Vary` the app or earlier middleware set, never replacing it. */
-function addVary(response: ServerResponse, tokens: readonly string[]): void {
+/** Appends to whatever `Vary` the app or earlier middleware set, never replacing it; `value` is `tokens` joined. */
+function addVary(response: ServerResponse, tokens: readonly string[], value: string): void {
   if (tokens.length === 0) return;
-  const merged = mergeVary(response.getHeader('Vary'), tokens);
+  const existing = response.getHeader('Vary');
+  const merged = existing === undefined ? value : mergeVary(existing, tokens);
   if (merged !== undefined) response.setHeader('Vary', merged);
 }

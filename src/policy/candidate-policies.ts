@@ -9,10 +9,15 @@ import type { CorsPolicy, PreflightAnswer, PreflightRequest } from './cors-polic
 export class CandidatePolicies {
   readonly vary: readonly string[];
   readonly preflightVary: readonly string[];
+  /** The same tokens as header values, for a response that has no `Vary` yet. */
+  readonly varyValue: string;
+  readonly preflightVaryValue: string;
 
   constructor(readonly policies: readonly CorsPolicy[]) {
     this.vary = union(policies.map((policy) => policy.vary));
     this.preflightVary = union(policies.map((policy) => policy.preflightVary));
+    this.varyValue = this.vary.join(', ');
+    this.preflightVaryValue = this.preflightVary.join(', ');
   }
 
   /** The first accepting candidate's answer, else the first candidate's rejection. */

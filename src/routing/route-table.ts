@@ -42,9 +42,12 @@ export class RouteTable<T> {
   private readonly caseSensitive: boolean;
   /** Paths the table could not compile; their requests fall back to the caller's default. */
   readonly unsupported: string[] = [];
+  /** Whether any route is bound to a host, so that `match` needs the request's host name. */
+  readonly hostBound: boolean;
 
   constructor(routes: ReadonlyArray<RouteDefinition<T>>, matching: PathMatching) {
     this.caseSensitive = matching.caseSensitive;
+    this.hostBound = routes.some((route) => route.hosts !== undefined);
     routes.forEach((route, order) => {
       let entry: RouteEntry<T>;
       const path = toPathToRegexpSyntax(route.path);
