@@ -111,7 +111,9 @@ async function measureAll(): Promise<Results> {
   const results: Results = new Map();
   const runs: Array<[AdapterName, Variant, number, Scenario[]]> = [
     ...ADAPTERS.flatMap((adapter) => VARIANTS.map((variant) => [adapter, variant, MAIN_ROUTES, SCENARIOS] as [AdapterName, Variant, number, Scenario[]])),
-    ...ADAPTERS.flatMap((adapter) => SCALE_ROUTES.map((routes) => [adapter, 'nestjs-cors', routes, SCALE_SCENARIOS] as [AdapterName, Variant, number, Scenario[]])),
+    ...ADAPTERS.flatMap((adapter) =>
+      SCALE_ROUTES.flatMap((routes) => (['none', 'nestjs-cors'] as const).map((variant) => [adapter, variant, routes, SCALE_SCENARIOS] as [AdapterName, Variant, number, Scenario[]])),
+    ),
   ];
   for (const [adapter, variant, routes, scenarios] of runs) {
     const server = await BenchServer.start(adapter, variant, routes);
@@ -156,11 +158,23 @@ function report(results: Results): string {
     }
     lines.push('');
   }
-  lines.push('## Scale (nestjs-cors, CPU µs/req)', '', `| adapter | scenario | ${SCALE_ROUTES.map((r) => `${r} routes`).join(' | ')} | ${SCALE_ROUTES.at(-1)} ÷ ${SCALE_ROUTES[0]} |`, `|---|---|${SCALE_ROUTES.map(() => '---:|').join('')}---:|`);
+  const [fewest, most] = [SCALE_ROUTES[0], SCALE_ROUTES.at(-1)!];
+  lines.push(
+    '## Scale: CPU µs/req as the app grows',
+    '',
+    'nestjs-cors next to the same app without CORS, and the difference: what nestjs-cors itself adds per request.',
+    '',
+    `| adapter | scenario | variant | ${SCALE_ROUTES.map((r) => `${r} routes`).join(' | ')} | ${most} ÷ ${fewest} |`,
+    `|---|---|---|${SCALE_ROUTES.map(() => '---:|').join('')}---:|`,
+  );
   for (const adapter of ADAPTERS) {
     for (const { name } of SCALE_SCENARIOS) {
-      const cpu = SCALE_ROUTES.map((routes) => get(adapter, 'nestjs-cors', name, routes).cpuMicrosPerReq);
-      lines.push(`| ${adapter} | ${name} | ${cpu.map((c) => c.toFixed(1)).join(' | ')} | ${ratio(cpu.at(-1)!, cpu[0])} |`);
+      const none = SCALE_ROUTES.map((routes) => get(adapter, 'none', name, routes).cpuMicrosPerReq);
+      const ours = SCALE_ROUTES.map((routes) => get(adapter, 'nestjs-cors', name, routes).cpuMicrosPerReq);
+      const added = ours.map((cpu, i) => cpu - none[i]);
+      for (const [variant, cpu] of [['no CORS', none], ['nestjs-cors', ours], ['added by nestjs-cors', added]] as const) {
+        lines.push(`| ${adapter} | ${name} | ${variant} | ${cpu.map((c) => c.toFixed(1)).join(' | ')} | ${ratio(cpu.at(-1)!, cpu[0])} |`);
+      }
     }
   }
   lines.push('', '## Targets', '');
