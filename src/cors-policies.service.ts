@@ -65,8 +65,10 @@ export class CorsPolicies implements OnModuleInit {
       if (route.versionFiltered) versionGroups.set(key, value);
       definitions.push({ ...route, value });
     });
-    // Adapters that do not say how they match are taken to match exactly, as Nest itself does.
-    const matching = adapter.getRouteMatchingOptions?.() ?? { caseSensitive: true, ignoreTrailingSlash: false };
+    // Nest 12 adapters say how they match paths; for older ones, the defaults of Express 5 and of Fastify.
+    const matching =
+      adapter.getRouteMatchingOptions?.() ??
+      (adapter.getType() === 'express' ? { caseSensitive: false, ignoreTrailingSlash: true } : { caseSensitive: true, ignoreTrailingSlash: false });
     this.routes = new RouteTable(
       definitions.map((definition) => ({ ...definition, value: this.candidatesOf(definition.value) })),
       matching,

@@ -4,7 +4,7 @@ import { ApplicationConfig, MetadataScanner, ModulesContainer } from '@nestjs/co
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { PathsExplorer } from '@nestjs/core/router/paths-explorer.js';
 import { RoutePathFactory } from '@nestjs/core/router/route-path-factory.js';
-import { RouteSpecificitySorter } from '@nestjs/core/router/route-specificity-sorter.js';
+import { mostSpecificFirst } from './route-order.js';
 
 /** A route as the adapter serves it, with the controller method that handles it. */
 export interface DiscoveredRoute {
@@ -80,8 +80,7 @@ export function discoverRoutes(
   }
   // Where the adapter picks the most specific route (Fastify), or Nest sorts routes that way before registering
   // them, do the same; otherwise the adapter tries them in declaration order.
-  const orderSensitive = adapter?.isRouteOrderSensitive?.() ?? true;
+  const orderSensitive = adapter?.isRouteOrderSensitive?.() ?? adapter?.getType() !== 'fastify';
   const sorted = !orderSensitive || config.getRouteResolutionStrategy?.() === 'specificity';
-  // The sorter reads only `path`; it is given our routes as they are.
-  return sorted ? (RouteSpecificitySorter.sort(routes as never) as unknown as DiscoveredRoute[]) : routes;
+  return sorted ? mostSpecificFirst(routes) : routes;
 }
