@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * The request as adapters hand it over: Express's extends Node's `IncomingMessage`, Fastify's wraps it as `raw`;
@@ -29,4 +29,15 @@ export function hostnameOf(request: AdapterRequest): string | undefined {
   if (host === undefined) return undefined;
   const portAt = host.lastIndexOf(':');
   return portAt > host.lastIndexOf(']') ? host.slice(0, portAt) : host;
+}
+
+/**
+ * Removes headers from the adapter's response and from the Node response behind it, where the middleware set them
+ * (Fastify's `reply.removeHeader` alone does not reach headers already on `reply.raw`).
+ */
+export function removeHeaders(response: ServerResponse & { raw?: ServerResponse }, names: readonly string[]): void {
+  for (const name of names) {
+    response.removeHeader(name);
+    response.raw?.removeHeader(name);
+  }
 }

@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable
 import { HttpAdapterHost } from '@nestjs/core';
 import { CORS_DECISION, CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import { CorsPolicies, type CorsDecision } from './cors-policies.service.js';
-import { type AdapterRequest, hostOf, rawRequest } from './cors-request.js';
+import { type AdapterRequest, hostOf, rawRequest, removeHeaders } from './cors-request.js';
 import type { CorsPolicy } from './policy/cors-policy.js';
 import { isCrossOrigin } from './policy/request-facts.js';
 
@@ -44,7 +44,7 @@ export class CorsGuard implements CanActivate {
     const settle = (originAllowed: boolean) => {
       request[CORS_DECISION] = { policy, origin, originAllowed };
       const response = http.getResponse();
-      for (const name of ACTUAL_RESPONSE_HEADERS) response.removeHeader(name);
+      removeHeaders(response, ACTUAL_RESPONSE_HEADERS);
       if (policy.rejectActual(originAllowed, request.method ?? 'GET') === undefined) {
         for (const [name, value] of policy.headersForActual(origin)) this.adapterHost.httpAdapter.setHeader(response, name, value);
       }
