@@ -65,10 +65,15 @@ class BenchServer {
     return new BenchServer(child, `http://127.0.0.1:${port}`);
   }
 
+  /** The child's next message; fails if the child exits first. */
   private static next<T>(child: ChildProcess): Promise<T> {
     return new Promise((resolve, reject) => {
-      child.once('message', (message) => resolve(message as T));
-      child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+      const exited = (code: number | null) => reject(new Error(`bench server exited with ${code}`));
+      child.once('exit', exited);
+      child.once('message', (message) => {
+        child.off('exit', exited);
+        resolve(message as T);
+      });
     });
   }
 

@@ -43,7 +43,7 @@ export class CorsMiddleware implements NestMiddleware<CorsRequest, ServerRespons
     const decide = (allowed: boolean[]) => {
       if (preflight) return this.answerPreflight(request, response, next, candidates, origin, allowed);
       const chosen = candidates.allowingActual(allowed, method);
-      // The decision of the candidate that allowed the request, or of the first: the guard and interceptor reuse it.
+      // The decision of the candidate that allowed the request, or of the first: the guard reuses it.
       const decided = Math.max(chosen, 0);
       request[CORS_DECISION] = { policy: candidates.policies[decided], origin, originAllowed: allowed[decided] };
       if (chosen >= 0) setHeaders(response, candidates.policies[chosen].headersForActual(origin));

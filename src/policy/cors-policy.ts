@@ -4,7 +4,7 @@ import { isToken, parseHeaderList } from './http-tokens.js';
 import { OriginMatcher } from './origin-matcher.js';
 
 /** Restrictive by default, as Starlette's `CORSMiddleware`: nothing is allowed until it is named. */
-export const CORS_DEFAULTS: Required<Omit<CorsOptions, 'origin'>> & Pick<CorsOptions, 'origin'> = {
+const CORS_DEFAULTS: Required<Omit<CorsOptions, 'origin'>> & Pick<CorsOptions, 'origin'> = {
   origin: [],
   originCacheTtl: 0,
   methods: ['GET'],
@@ -62,16 +62,15 @@ export function mergeCorsOptions(...levels: ReadonlyArray<CorsOptions | false | 
  */
 export class CorsPolicy {
   readonly origins: OriginMatcher;
-  readonly credentials: boolean;
-  readonly enforce: CorsEnforce;
-  readonly preflightContinue: boolean;
-  readonly optionsSuccessStatus: number;
   /** `Vary` tokens of every response this policy answers; preflights add the request-method and -headers ones. */
   readonly vary: readonly string[];
   readonly preflightVary: readonly string[];
   private readonly methods: ReadonlySet<string> | '*';
   private readonly allowedHeaders: ReadonlySet<string> | '*';
   private readonly allowPrivateNetwork: boolean;
+  private readonly enforce: CorsEnforce;
+  private readonly preflightContinue: boolean;
+  private readonly optionsSuccessStatus: number;
   private readonly preflightHeaders: CorsHeaders;
   private readonly actualHeaders: CorsHeaders;
 
@@ -82,7 +81,6 @@ export class CorsPolicy {
 
   private constructor(options: Required<CorsOptions>, location: string) {
     this.origins = OriginMatcher.compile(options.origin, location, options.originCacheTtl);
-    this.credentials = options.credentials;
     this.enforce = options.enforce;
     this.preflightContinue = options.preflightContinue;
     this.optionsSuccessStatus = options.optionsSuccessStatus;

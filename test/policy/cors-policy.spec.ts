@@ -37,15 +37,16 @@ describe('CorsPolicy defaults (restrictive, as Starlette)', () => {
     expect(policy.allowsMethod('OPTIONS')).toBe(false);
   });
 
-  it('varies on Origin, enforces unsafe methods only, answers 204 without credentials', () => {
+  it('varies on Origin, enforces unsafe methods only, sends no credentials and does not pass preflights on', () => {
     expect(policy.vary).toEqual(['Origin']);
     expect(policy.preflightVary).toEqual(['Origin', 'Access-Control-Request-Method', 'Access-Control-Request-Headers']);
     expect(policy.enforces('POST')).toBe(true);
     expect(policy.enforces('DELETE')).toBe(true);
     expect(policy.enforces('GET')).toBe(false);
     expect(policy.enforces('HEAD')).toBe(false);
-    expect(policy.credentials).toBe(false);
-    expect(policy.preflightContinue).toBe(false);
+    const open = CorsPolicy.compile({ origin: [APP] }, 'forRoot');
+    expect(open.headersForActual(APP)).toEqual([['Access-Control-Allow-Origin', APP]]);
+    expect(preflight(open)).toMatchObject({ accepted: true, continue: false });
   });
 
   it('answers an accepted preflight with the safelisted headers, GET/HEAD and max-age 600', () => {
