@@ -143,6 +143,15 @@ export async function startApp(
   return app;
 }
 
+/** Runs `test` against a started app and closes the app whatever happens. */
+export async function withApp(app: INestApplication, test: (app: INestApplication) => Promise<void>): Promise<void> {
+  try {
+    await test(app);
+  } finally {
+    await app.close();
+  }
+}
+
 /** The names of the `Access-Control-*` headers of a response. */
 export function corsHeaderNames(response: Response): string[] {
   return Object.keys(response.headers).filter((name) => name.startsWith('access-control-'));

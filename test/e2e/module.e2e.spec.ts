@@ -5,18 +5,10 @@ import { describe, expect, it } from '@jest/globals';
 import { Controller, Get, Injectable, Module, Options, Post, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { Cors, CORS_OPTIONS, CorsConfigError, CorsModule, type CorsModuleOptions } from '../../src/index.js';
-import { ADAPTERS, APP_ORIGIN, CapturingLogger, EVIL_ORIGIN, GLOBAL_POLICY, appModule, handled, startApp } from './app.fixture.js';
+import { ADAPTERS, APP_ORIGIN, CapturingLogger, EVIL_ORIGIN, GLOBAL_POLICY, appModule, handled, startApp, withApp } from './app.fixture.js';
 
 const preflight = (app: INestApplication, path: string, origin: string, method: string) =>
   request(app.getHttpServer()).options(path).set('Origin', origin).set('Access-Control-Request-Method', method);
-
-async function withApp(app: INestApplication, test: (app: INestApplication) => Promise<void>): Promise<void> {
-  try {
-    await test(app);
-  } finally {
-    await app.close();
-  }
-}
 
 @Controller('items')
 class ItemsController {

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { All, Controller, Get, Header, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { CorsConfigError, type CorsModuleOptions } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, appModule, corsHeaderNames, startApp } from './app.fixture.js';
+import { ADAPTERS, type AdapterCase, appModule, corsHeaderNames, startApp, withApp } from './app.fixture.js';
 
 /**
  * The behaviours of Starlette's tests/middleware/test_cors.py, each under the name of the Starlette test it mirrors.
@@ -21,12 +21,7 @@ class HomeController {
 }
 
 async function withHome(adapter: AdapterCase, options: CorsModuleOptions, test: (app: INestApplication) => Promise<void>) {
-  const app = await startApp(adapter, [appModule(options, [HomeController])]);
-  try {
-    await test(app);
-  } finally {
-    await app.close();
-  }
+  await withApp(await startApp(adapter, [appModule(options, [HomeController])]), test);
 }
 
 describe.each(ADAPTERS)("Starlette's CORS behaviours on $name", (adapter) => {

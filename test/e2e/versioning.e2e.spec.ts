@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Controller, Get, type INestApplication, Module, Post, VERSION_NEUTRAL, Version, VersioningType, type VersioningOptions } from '@nestjs/common';
 import request from 'supertest';
 import { Cors, CorsModule } from '../../src/index.js';
-import { ADAPTERS, corsHeaderNames, handled, startApp } from './app.fixture.js';
+import { ADAPTERS, corsHeaderNames, handled, startApp, withApp } from './app.fixture.js';
 
 const V1_ORIGIN = 'https://v1.example.com';
 const V2_ORIGIN = 'https://v2.example.com';
@@ -52,21 +52,15 @@ const VERSIONINGS: Array<{ name: string; options: VersioningOptions; carry: (ver
 
 describe.each(ADAPTERS)('versions a preflight cannot see, on $name', (adapter) => {
   describe.each(VERSIONINGS)('$name versioning', ({ options, carry }) => {
-    const withApp = async (test: (app: INestApplication) => Promise<void>) => {
-      const app = await startApp(adapter, [VersionedModule], { configure: (a) => a.enableVersioning(options) });
-      try {
-        await test(app);
-      } finally {
-        await app.close();
-      }
-    };
+    const withVersionedApp = async (test: (app: INestApplication) => Promise<void>) =>
+      withApp(await startApp(adapter, [VersionedModule], { configure: (a) => a.enableVersioning(options) }), test);
     const preflight = (app: INestApplication, origin: string, method = 'GET', headers?: string) => {
       const req = request(app.getHttpServer()).options('/orders').set('Origin', origin).set('Access-Control-Request-Method', method);
       return headers ? req.set('Access-Control-Request-Headers', headers) : req;
     };
 
     it("accepts a preflight that any candidate handler's policy accepts", async () => {
-      await withApp(async (app) => {
+      await withVersionedApp(async (app) => {
         expect((await preflight(app, V1_ORIGIN)).status).toBe(204);
         const v2 = await preflight(app, V2_ORIGIN, 'GET', 'x-v2-key');
         expect(v2.status).toBe(204);
@@ -76,7 +70,7 @@ describe.each(ADAPTERS)('versions a preflight cannot see, on $name', (adapter) =
     });
 
     it('rejects a preflight that no candidate accepts, with the first failing reason', async () => {
-      await withApp(async (app) => {
+      await withVersionedApp(async (app) => {
         const res = await preflight(app, 'https://evil.example');
         expect(res.status).toBe(403);
         expect(res.text).toBe('CORS preflight rejected: origin not allowed');
@@ -86,7 +80,7 @@ describe.each(ADAPTERS)('versions a preflight cannot see, on $name', (adapter) =
     });
 
     it("makes the actual response exact for the handler that ran, whatever the preflight's union allowed", async () => {
-      await withApp(async (app) => {
+      await withVersionedApp(async (app) => {
         const mine = await request(app.getHttpServer()).get('/orders').set('Origin', V2_ORIGIN).set(carry('2'));
         expect(mine.text).toBe('v2');
         expect(mine.headers['access-control-allow-origin']).toBe(V2_ORIGIN);
@@ -104,7 +98,7 @@ describe.each(ADAPTERS)('versions a preflight cannot see, on $name', (adapter) =
     });
 
     it("enforces the policy of the handler that would run, not the preflight's union", async () => {
-      await withApp(async (app) => {
+      await withVersionedApp(async (app) => {
         handled.length = 0;
         expect((await request(app.getHttpServer()).post('/orders').set('Origin', V2_ORIGIN).set(carry('2'))).status).toBe(201);
         expect(handled).toEqual(['create-v2']);
