@@ -28,6 +28,8 @@ export class CorsPolicies implements OnModuleInit {
   private readonly logger = new Logger(CORS_LOGGER_CONTEXT);
   /** Compiled policies by controller metadata, then route metadata: one compilation per distinct combination. */
   private readonly compiled = new Map<CorsMetadata, Map<CorsMetadata, CorsPolicy>>();
+  /** The last answer of `forHandler` for each handler, so a request does not read metadata again. */
+  private readonly byHandler = new WeakMap<Function, { controller: Type; policy: CorsPolicy }>();
   private readonly globalCandidates: CandidatePolicies;
   private readonly candidatesByPolicy = new Map<CorsPolicy, CandidatePolicies>();
   private routes: RouteTable<CandidatePolicies> | undefined;
@@ -80,6 +82,14 @@ export class CorsPolicies implements OnModuleInit {
 
   /** The policy of a controller method: route `@Cors` > controller `@Cors` > `forRoot` > defaults. */
   forHandler(controller: Type, handler: Function): CorsPolicy {
+    const known = this.byHandler.get(handler);
+    if (known?.controller === controller) return known.policy;
+    const policy = this.resolve(controller, handler);
+    this.byHandler.set(handler, { controller, policy });
+    return policy;
+  }
+
+  private resolve(controller: Type, handler: Function): CorsPolicy {
     const onController = this.reflector.get<CorsMetadata>(CORS_METADATA, controller);
     const onRoute = this.reflector.get<CorsMetadata>(CORS_METADATA, handler);
     if (onController === undefined && onRoute === undefined) return this.global;

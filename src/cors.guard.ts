@@ -36,8 +36,8 @@ export class CorsGuard implements CanActivate {
     const decision = request[CORS_DECISION];
     if (decision === undefined) return true;
     const origin = decision.origin;
-    // The adapter's own host honours its trust-proxy setting, which the middleware cannot see on every adapter.
-    if (!isCrossOrigin(origin, request.headers, hostOf(adapterRequest))) return true;
+    // Where middleware gets the bare Node request (Fastify), it could not see the host the adapter trusts: check again.
+    if (adapterRequest !== request && !isCrossOrigin(origin, request.headers, () => hostOf(adapterRequest))) return true;
     const policy = this.policies.forHandler(context.getClass(), context.getHandler());
     if (policy === decision.policy) return this.enforce(policy, decision.originAllowed, request.method ?? 'GET', context);
 

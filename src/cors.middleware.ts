@@ -37,7 +37,7 @@ export class CorsMiddleware implements NestMiddleware<CorsRequest, ServerRespons
     const candidates = this.policies.forRequest(announcedMethod, request);
     if (preflight) addVary(response, candidates.preflightVary, candidates.preflightVaryValue);
     else addVary(response, candidates.vary, candidates.varyValue);
-    if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, hostOf(request)))) return next();
+    if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, () => hostOf(request)))) return next();
 
     const originAllowed = candidates.policies.map((policy) => this.policies.isOriginAllowed(policy, origin, request));
     const decide = (allowed: boolean[]) => {

@@ -17,12 +17,13 @@ export function isPreflight(method: string | undefined, headers: RequestHeaders)
 
 /**
  * Whether a request that carries `origin` comes from another origin. `Sec-Fetch-Site` is the browser's own answer
- * and wins (`none` is a user's own navigation); without it, the origin's host is compared with `host` (the `Host`
- * header, or the adapter's trusted `X-Forwarded-Host`), ignoring the scheme, which a proxy may have changed (as Go's
- * `http.CrossOriginProtection` does).
+ * and wins (`none` is a user's own navigation); without it, the origin's host is compared with the host the request
+ * was sent to (`host()`: the `Host` header, or the adapter's trusted `X-Forwarded-Host`, asked only when needed),
+ * ignoring the scheme, which a proxy may have changed (as Go's `http.CrossOriginProtection` does).
  */
-export function isCrossOrigin(origin: string, headers: RequestHeaders, host = headers.host): boolean {
+export function isCrossOrigin(origin: string, headers: RequestHeaders, host: () => string | undefined = () => headers.host as string | undefined): boolean {
   const site = headers['sec-fetch-site'];
   if (site !== undefined) return site !== 'same-origin' && site !== 'none';
-  return host === undefined || (origin !== `https://${host}` && origin !== `http://${host}`);
+  const target = host();
+  return target === undefined || (origin !== `https://${target}` && origin !== `http://${target}`);
 }

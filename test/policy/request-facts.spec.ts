@@ -28,4 +28,12 @@ describe('request facts', () => {
   ])('cross-origin for https://app.test: %s', (_case, headers, expected) => {
     expect(isCrossOrigin('https://app.test', headers)).toBe(expected);
   });
+
+  it('compares with the host the adapter trusts, and asks for it only without Sec-Fetch-Site', () => {
+    let asked = 0;
+    const trusted = () => (asked++, 'app.test');
+    expect(isCrossOrigin('https://app.test', { host: 'internal:3000' }, trusted)).toBe(false);
+    expect(isCrossOrigin('https://app.test', { host: 'internal:3000', 'sec-fetch-site': 'cross-site' }, trusted)).toBe(true);
+    expect(asked).toBe(1);
+  });
 });
