@@ -24,7 +24,7 @@ export interface CorsDecision {
  */
 @Injectable()
 export class CorsPolicies implements OnModuleInit {
-  readonly global: CorsPolicy;
+  private readonly global: CorsPolicy;
   private readonly logger = new Logger(CORS_LOGGER_CONTEXT);
   /** Compiled policies by controller metadata, then route metadata: one compilation per distinct combination. */
   private readonly compiled = new Map<CorsMetadata, Map<CorsMetadata, CorsPolicy>>();

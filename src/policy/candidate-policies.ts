@@ -4,7 +4,7 @@ import type { CorsPolicy, PreflightAnswer, PreflightRequest } from './cors-polic
  * The policies a request may end up under. Usually one; several where routing depends on what a preflight does not
  * carry (header, media-type or custom versioning: the version travels in the actual request only). A preflight is
  * then accepted if any candidate accepts it, an actual request gets the headers of the first candidate that allows
- * it, and the interceptor makes the response exact for the handler that really ran.
+ * it, and the guard makes the response exact for the handler that really ran.
  */
 export class CandidatePolicies {
   readonly vary: readonly string[];
