@@ -21,11 +21,21 @@ export interface CorsOptions {
    * remembered). Default `0`: ask the function on every request. Ignored for other kinds of `origin`.
    */
   originCacheTtl?: number;
-  /** Methods a cross-origin request may use. Default `['GET']`; HEAD always follows GET. */
+  /**
+   * Methods a cross-origin request may use, or `'*'` for every method. Default `['GET']`; HEAD always follows GET.
+   * `['*']` is refused: in an array it would name a method called `*`.
+   */
   methods?: string[] | '*';
-  /** Request headers a cross-origin request may send, beyond the CORS-safelisted ones. Default `[]`. */
+  /**
+   * Request headers a cross-origin request may send, beyond the CORS-safelisted ones, or `'*'` for whatever the
+   * preflight asks. Default `[]`. `['*']` is refused: in an array it would name a header called `*`.
+   */
   allowedHeaders?: string[] | '*';
-  /** Response headers the page may read, beyond the CORS-safelisted ones. Default `[]`. */
+  /**
+   * Response headers the page may read, beyond the CORS-safelisted ones. Default `[]`. Names only: `'*'` is refused,
+   * even without credentials. Fetch reads it as "every header" only on requests without credentials and as a header
+   * called `*` on requests with them, so a list of names is the one form that means the same on every request.
+   */
   exposedHeaders?: string[];
   /** Allow cookies and HTTP auth (`Access-Control-Allow-Credentials: true`). Default `false`. */
   credentials?: boolean;

@@ -179,20 +179,32 @@ function validate(options: Record<string, unknown>, location: string): Required<
   if (!Number.isInteger(optionsSuccessStatus) || (optionsSuccessStatus as number) < 200 || (optionsSuccessStatus as number) > 299) {
     fail(`'optionsSuccessStatus' must be a 2xx status`);
   }
-  checkTokens('methods', methods, true, fail);
+  checkNames('methods', methods, fail);
   for (const method of Array.isArray(methods) ? (methods as string[]) : []) {
     const normalized = method.toUpperCase();
     if (method !== normalized && NORMALIZED_METHODS.includes(normalized)) {
       fail(`method '${method}' never matches: browsers send '${normalized}'`);
     }
   }
-  checkTokens('allowedHeaders', allowedHeaders, true, fail);
-  checkTokens('exposedHeaders', exposedHeaders, false, fail);
+  checkNames('allowedHeaders', allowedHeaders, fail);
+  checkNames('exposedHeaders', exposedHeaders, fail);
   return options as Required<CorsOptions>;
 }
 
-function checkTokens(key: string, value: unknown, wildcard: boolean, fail: (problem: string) => never): void {
+/**
+ * `'*'` is a token, so inside an array it would pass as a name and silently mean something else than a wildcard; and
+ * exposed headers take no wildcard at all. What each option says instead.
+ */
+const MISUSED_STAR = {
+  methods: `'methods' has '*' inside an array, where it names a method called '*': write methods: '*' to allow every method`,
+  allowedHeaders: `'allowedHeaders' has '*' inside an array, where it names a header called '*': write allowedHeaders: '*' to allow every request header`,
+  exposedHeaders: `'exposedHeaders' has '*', which browsers read as a header called '*' on requests with credentials: list the names of the headers to expose`,
+};
+
+function checkNames(key: keyof typeof MISUSED_STAR, value: unknown, fail: (problem: string) => never): void {
+  const wildcard = key !== 'exposedHeaders';
   if (wildcard && value === '*') return;
+  if (value === '*' || (Array.isArray(value) && value.includes('*'))) fail(MISUSED_STAR[key]);
   if (!Array.isArray(value)) fail(`'${key}' must be an array of names${wildcard ? ` or '*'` : ''}`);
   for (const item of value as unknown[]) {
     if (typeof item !== 'string' || !isToken(item)) {
