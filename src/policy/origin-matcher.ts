@@ -148,24 +148,52 @@ function checkRegExp(regexp: RegExp, location: string): RegExp {
   if (regexp.multiline || !isAnchored(regexp.source)) {
     throw fail('is not anchored: write it as /^...$/ (without the m flag) so a prefix or suffix cannot slip through');
   }
+  if (hasBareDot(regexp.source)) {
+    throw fail(
+      `has a bare '.', which matches any character, not only a dot (app.example.com also matches app-example.com): ` +
+        `write \\. or use a pattern string such as 'https://*.example.com'`,
+    );
+  }
   if (!safeRegex(regexp)) throw fail('can backtrack catastrophically: a hostile Origin could stall the server');
   return regexp;
 }
 
-/** `^...$` with no alternation outside a group: `^a|b$` would match anything ending in `b`. */
-function isAnchored(source: string): boolean {
-  if (!source.startsWith('^') || !source.endsWith('$')) return false;
-  let depth = 0;
+/** The characters of a RegExp source that are syntax (neither escaped nor inside a character class), with their index. */
+function* syntaxCharacters(source: string): Generator<[char: string, index: number]> {
   let inClass = false;
   for (let i = 0; i < source.length; i++) {
     const char = source[i];
-    if (char === '\\' && i + 1 === source.length - 1) return false; // the final `$` is escaped: `\$`
     if (char === '\\') i++;
     else if (inClass) inClass = char !== ']';
     else if (char === '[') inClass = true;
-    else if (char === '(') depth++;
+    else yield [char, i];
+  }
+}
+
+/** `^...$` with no alternation outside a group: `^a|b$` would match anything ending in `b`. */
+function isAnchored(source: string): boolean {
+  if (!source.startsWith('^')) return false;
+  let depth = 0;
+  let last = -1;
+  for (const [char, i] of syntaxCharacters(source)) {
+    if (char === '(') depth++;
     else if (char === ')') depth--;
     else if (char === '|' && depth === 0) return false;
+    last = i;
   }
-  return true;
+  // The final `$` must be syntax too, not `\$` or inside a class.
+  return last === source.length - 1 && source.endsWith('$');
+}
+
+const QUANTIFIERS = new Set(['*', '+', '?', '{']);
+
+/**
+ * A `.` that is syntax and not quantified: in an origin that is where a literal dot stands, yet it matches any
+ * character. Followed by a quantifier (`.*`, `.+`, `.?`, `.{2}`) it clearly means "anything" and is left alone.
+ */
+function hasBareDot(source: string): boolean {
+  for (const [char, i] of syntaxCharacters(source)) {
+    if (char === '.' && !QUANTIFIERS.has(source[i + 1])) return true;
+  }
+  return false;
 }

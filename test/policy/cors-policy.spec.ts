@@ -193,6 +193,7 @@ describe('CorsConfigError at compile time (DESIGN §4)', () => {
     ['a global RegExp', { origin: [/^https:\/\/a\.com$/g] }, 'g or y flag'],
     ['a sticky RegExp', { origin: [/^https:\/\/a\.com$/y] }, 'g or y flag'],
     ['a catastrophic RegExp', { origin: [/^https:\/\/(a+)+\.com$/] }, 'backtrack catastrophically'],
+    ['a RegExp with an unescaped dot', { origin: [/^https:\/\/app.example\.com$/] }, "bare '.'"],
     ['a non-string origin entry', { origin: [42 as never] }, 'strings or RegExps'],
     ['an empty method', { methods: [''] }, 'not a valid name'],
     ['a method with a space', { methods: ['GET POST'] }, 'not a valid name'],

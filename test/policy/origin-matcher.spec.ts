@@ -76,6 +76,31 @@ describe('RegExp origins', () => {
     expect(loose.matches('https://evil.com/.example.com', {})).toBe(false);
     expect(loose.matches('https://a.example.com', {})).toBe(true);
   });
+  it.each([
+    ['between labels', /^https:\/\/app.example\.com$/],
+    ['before the TLD', /^https:\/\/app\.example.com$/],
+    ['inside a group', /^https:\/\/(app|admin).example\.com$/],
+    ['after an escaped backslash', /^https:\/\/app\\.example\.com$/],
+    ['after a character class', /^https:\/\/[a-z]+.example\.com$/],
+  ])('refuses an unescaped literal dot %s, with the hint', (_case, pattern) => {
+    expect(() => OriginMatcher.compile([pattern], 'forRoot')).toThrow(
+      /bare '\.', which matches any character.*write \\\. or use a pattern string such as 'https:\/\/\*\.example\.com'/,
+    );
+  });
+  it.each([
+    ['the classic .* before an escaped suffix', /^https:\/\/.*\.example\.org$/],
+    ['an escaped dot', /^https:\/\/app\.example\.com$/],
+    ['a dot in a character class', /^https:\/\/app[.]example[.]com$/],
+    ['.+', /^https:\/\/.+\.example\.com$/],
+    ['.{2}', /^https:\/\/.{2}\.example\.com$/],
+    ['.?', /^https:\/\/a.?\.example\.com$/],
+  ])('accepts %s', (_case, pattern) => {
+    expect(() => OriginMatcher.compile([pattern], 'forRoot')).not.toThrow();
+  });
+  it('matches only a dot where the dot is written out', () => {
+    expect(OriginMatcher.compile([/^https:\/\/app[.]example[.]com$/], 'forRoot').matches('https://app-example.com', {})).toBe(false);
+  });
+
   it('does not compare absurdly long origins', () => {
     const any = OriginMatcher.compile([/^https:\/\/[a-z.]+$/], 'forRoot');
     expect(any.matches(`https://${'a'.repeat(400)}.com`, {})).toBe(false);
