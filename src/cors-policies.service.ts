@@ -1,29 +1,28 @@
-import { Inject, Injectable, Logger, type OnModuleInit, type Type } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
+import { GUARDS_METADATA } from '@nestjs/common/constants.js';
 import { type AbstractHttpAdapter, ApplicationConfig, HttpAdapterHost, ModulesContainer, Reflector } from '@nestjs/core';
-import { CORS_DECISION, CORS_LOGGER_CONTEXT, CORS_METADATA } from './cors.constants.js';
+import { CORS_LOGGER_CONTEXT, CORS_METADATA } from './cors.constants.js';
+import { CorsGuard } from './cors.guard.js';
 import { CORS_OPTIONS } from './cors.module-definition.js';
 import type { CorsModuleOptions, CorsOptions } from './cors-options.interface.js';
 import { type AdapterRequest, hostnameOf, pathOf } from './cors-request.js';
 import { CandidatePolicies } from './policy/candidate-policies.js';
 import { CorsPolicy, mergeCorsOptions } from './policy/cors-policy.js';
-import { discoverRoutes } from './routing/discover-routes.js';
+import { type DiscoveredRoute, discoverRoutes } from './routing/discover-routes.js';
 import { type PathMatching, type RouteDefinition, RouteTable } from './routing/route-table.js';
 
 type CorsMetadata = CorsOptions | false | undefined;
 
-/** What the middleware decided for a cross-origin request, left on the raw request. */
-export interface CorsDecision {
-  policy: CorsPolicy;
-  origin: string;
-  originAllowed: boolean;
-}
+/** The one guard every handler behind a version filter shares (see `CorsGuard`). */
+const VERSIONED_HANDLER_GUARD = new CorsGuard();
 
 /**
  * Every CORS policy of the app, compiled at bootstrap: the global one from `forRoot`, one per distinct `@Cors()`
  * combination, and the route table that tells which applies to a request before Nest has routed it.
  */
 @Injectable()
-export class CorsPolicies implements OnModuleInit {
+export class CorsPolicies {
   private readonly global: CorsPolicy;
   private readonly logger = new Logger(CORS_LOGGER_CONTEXT);
   /** Compiled policies by controller metadata, then route metadata: one compilation per distinct combination. */
@@ -45,8 +44,12 @@ export class CorsPolicies implements OnModuleInit {
     this.globalCandidates = this.candidatesOf([this.global]);
   }
 
-  /** Validates every endpoint's policy (a `CorsConfigError` stops the bootstrap) and builds the route table. */
-  onModuleInit(): void {
+  /**
+   * Validates every endpoint's policy (a `CorsConfigError` stops the bootstrap), builds the route table and gives the
+   * guard to the handlers the table cannot tell apart. Called before Nest registers routes (it reads a handler's
+   * guards then), once `main.ts` has set the global prefix and versioning.
+   */
+  compileRoutes(): void {
     const adapter = this.adapterHost.httpAdapter as AbstractHttpAdapter & { getRouteMatchingOptions?(): PathMatching };
     const routes = discoverRoutes(this.modules, this.config, adapter);
     const policies = routes.map((route) => this.forHandler(route.controller, route.handler));
@@ -56,17 +59,20 @@ export class CorsPolicies implements OnModuleInit {
     // Handlers behind a version filter on the same method, path and host are one route to a preflight.
     const definitions: Array<RouteDefinition<CorsPolicy[]>> = [];
     const versionGroups = new Map<string, CorsPolicy[]>();
+    const groupOf = (route: DiscoveredRoute) => `${route.method} ${route.path} ${String(route.hosts)}`;
     routes.forEach((route, i) => {
-      const key = `${route.method} ${route.path} ${String(route.hosts)}`;
-      const group = route.versionFiltered ? versionGroups.get(key) : undefined;
+      const group = route.versionFiltered ? versionGroups.get(groupOf(route)) : undefined;
       if (group !== undefined) {
         if (!group.includes(policies[i])) group.push(policies[i]);
         return;
       }
       const value = [policies[i]];
-      if (route.versionFiltered) versionGroups.set(key, value);
+      if (route.versionFiltered) versionGroups.set(groupOf(route), value);
       definitions.push({ ...route, value });
     });
+    for (const route of routes) {
+      if (route.versionFiltered && versionGroups.get(groupOf(route))!.length > 1) guardHandler(route.handler);
+    }
     // Nest 12 adapters say how they match paths; for older ones, the defaults of Express 5 and of Fastify.
     const matching =
       adapter.getRouteMatchingOptions?.() ??
@@ -122,12 +128,10 @@ export class CorsPolicies implements OnModuleInit {
   }
 
   /**
-   * Whether `policy` allows `origin`, reusing the middleware's answer for the same policy. A function origin that
-   * throws or rejects denies, and is logged: it never crashes the request.
+   * Whether `policy` allows `origin`. A function origin that throws or rejects denies, and is logged: it never
+   * crashes the request.
    */
-  isOriginAllowed(policy: CorsPolicy, origin: string, request: object): boolean | Promise<boolean> {
-    const decision = (request as { [CORS_DECISION]?: CorsDecision })[CORS_DECISION];
-    if (decision?.policy === policy) return decision.originAllowed;
+  isOriginAllowed(policy: CorsPolicy, origin: string, request: IncomingMessage): boolean | Promise<boolean> {
     const denyOnError = (error: unknown) => {
       this.logger.error(`origin function failed for ${JSON.stringify(origin)}; denied`, error instanceof Error ? error.stack : String(error));
       return false;
@@ -139,4 +143,10 @@ export class CorsPolicies implements OnModuleInit {
       return denyOnError(error);
     }
   }
+}
+
+/** Runs before the handler's own guards, after the global and controller ones. */
+function guardHandler(handler: Function): void {
+  const guards: unknown[] = Reflect.getMetadata(GUARDS_METADATA, handler) ?? [];
+  if (!guards.includes(VERSIONED_HANDLER_GUARD)) Reflect.defineMetadata(GUARDS_METADATA, [VERSIONED_HANDLER_GUARD, ...guards], handler);
 }

@@ -1,14 +1,29 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * The request as adapters hand it over: Express's extends Node's `IncomingMessage`, Fastify's wraps it as `raw`;
  * both expose `host`, honouring their own trust-proxy setting (`X-Forwarded-Host` only from a trusted proxy).
  */
-export type AdapterRequest = IncomingMessage & { raw?: IncomingMessage; host?: unknown; originalUrl?: string };
+export interface AdapterRequest {
+  method?: string;
+  url?: string;
+  originalUrl?: string;
+  headers: IncomingHttpHeaders;
+  host?: unknown;
+  raw?: IncomingMessage;
+}
+
+/** The response as adapters hand it over: Express's extends Node's `ServerResponse`, Fastify's reply wraps it. */
+export type AdapterResponse = ServerResponse | { raw: ServerResponse };
 
 /** The Node request behind the adapter's request object. */
 export function rawRequest(request: AdapterRequest): IncomingMessage {
-  return request.raw ?? request;
+  return request.raw ?? (request as IncomingMessage);
+}
+
+/** The Node response behind the adapter's response object. */
+export function rawResponse(response: AdapterResponse): ServerResponse {
+  return 'raw' in response ? response.raw : response;
 }
 
 /** The host the client addressed, as the adapter is configured to believe it. */
@@ -29,15 +44,4 @@ export function hostnameOf(request: AdapterRequest): string | undefined {
   if (host === undefined) return undefined;
   const portAt = host.lastIndexOf(':');
   return portAt > host.lastIndexOf(']') ? host.slice(0, portAt) : host;
-}
-
-/**
- * Removes headers from the adapter's response and from the Node response behind it, where the middleware set them
- * (Fastify's `reply.removeHeader` alone does not reach headers already on `reply.raw`).
- */
-export function removeHeaders(response: ServerResponse & { raw?: ServerResponse }, names: readonly string[]): void {
-  for (const name of names) {
-    response.removeHeader(name);
-    response.raw?.removeHeader(name);
-  }
 }

@@ -1,37 +1,35 @@
 import { type DynamicModule, Global, Logger, Module, type NestModule } from '@nestjs/common';
-import { type AbstractHttpAdapter, APP_GUARD, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import { type AbstractHttpAdapter, HttpAdapterHost } from '@nestjs/core';
+import { bindExpress } from './adapters/express.js';
+import { bindFastify } from './adapters/fastify.js';
 import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
+import { CorsFrontDoor } from './cors-front-door.js';
 import { CORS_OPTIONS, ConfigurableCorsModule } from './cors.module-definition.js';
-import { CorsGuard } from './cors.guard.js';
-import { CorsInterceptor, interceptHandlersSettingVary } from './cors.interceptor.js';
-import { CorsMiddleware } from './cors.middleware.js';
 import type { CorsModuleOptions } from './cors-options.interface.js';
 import { CorsPolicies } from './cors-policies.service.js';
 
 /**
- * Per-endpoint CORS. Import it once, with `forRoot()` or `forRootAsync()`: it is global, and installs the preflight
- * middleware for every route and method, the enforcing guard, and the `Vary` interceptor on the handlers that
- * need it.
+ * Per-endpoint CORS. Import it once, with `forRoot()` or `forRootAsync()`: it is global, and puts its front door
+ * ahead of everything else the app runs, for every path and method.
  */
 @Global()
 @Module({
-  providers: [
-    CorsPolicies,
-    CorsMiddleware,
-    CorsInterceptor,
-    { provide: APP_GUARD, useClass: CorsGuard },
-  ],
+  providers: [CorsPolicies, CorsFrontDoor],
   exports: [CORS_OPTIONS],
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {
   constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    private readonly middleware: CorsMiddleware,
-    modules: ModulesContainer,
+    adapterHost: HttpAdapterHost,
+    frontDoor: CorsFrontDoor,
+    private readonly policies: CorsPolicies,
   ) {
     super();
-    adapterHost.init$.subscribe(() => warnOnEnableCors(adapterHost.httpAdapter));
-    interceptHandlersSettingVary(modules);
+    // The adapter is there from `NestFactory.create()` on (from `createNestApplication()` in a test), before
+    // `main.ts` adds anything to it and before `init()` adds the body parsers: the front door goes first.
+    adapterHost.init$.subscribe(() => {
+      bindFrontDoor(adapterHost.httpAdapter, frontDoor);
+      warnOnEnableCors(adapterHost.httpAdapter);
+    });
   }
 
   /** The global policy; with no options, nothing is allowed cross-origin. */
@@ -39,20 +37,23 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
     return super.forRoot(options);
   }
 
-  /**
-   * Binds the middleware on the adapter itself, for every request, when Nest configures middleware (before any route
-   * is registered). `MiddlewareConsumer.forRoutes('*')` would mount it under the global prefix only, leaving
-   * preflights and 404s of paths outside the prefix unanswered.
-   */
+  /** Nest configures middleware after `main.ts` has set the prefix and versioning, and before it registers routes. */
   configure(): void {
-    this.adapterHost.httpAdapter.use(this.middleware.use.bind(this.middleware));
+    this.policies.compileRoutes();
   }
+}
+
+function bindFrontDoor(adapter: AbstractHttpAdapter, frontDoor: CorsFrontDoor): void {
+  const type = adapter.getType();
+  if (type === 'express') bindExpress(adapter.getInstance(), frontDoor);
+  else if (type === 'fastify') bindFastify(adapter.getInstance(), frontDoor);
+  else new Logger(CORS_LOGGER_CONTEXT).error(`CorsModule supports the Express and Fastify adapters, not '${type}': CORS is not handled`);
 }
 
 /**
  * `app.enableCors()` and the `cors` application option install a second, global CORS layer through the adapter's
- * `enableCors()`: it answers the same requests with its own policy (and, on Express, preflights before ours).
- * Say so once, at startup, where the developer looks.
+ * `enableCors()`: it answers the same requests with its own policy. Say so once, at startup, where the developer
+ * looks.
  */
 function warnOnEnableCors(adapter: AbstractHttpAdapter): void {
   const enableCors = adapter.enableCors.bind(adapter);

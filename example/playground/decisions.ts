@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ConsoleLogger } from '@nestjs/common';
 
 /** What the API decided for one request, as the playground shows it. */
@@ -27,13 +27,24 @@ export class DecisionLog {
   private readonly current = new AsyncLocalStorage<Decision>();
   private nextId = 1;
 
-  /** Express/Fastify middleware; install it with `app.use()` before `app.init()`, ahead of nestjs-cors. */
-  readonly middleware = (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void) => {
+  /**
+   * Wraps the API server's request listener, so every request is recorded before the app, and nestjs-cors first in
+   * it, sees it: nestjs-cors answers preflights before any app middleware runs.
+   */
+  attach(server: Server): void {
+    const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+    server.removeAllListeners('request');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) =>
+      this.record(req, res, () => listeners.forEach((listener) => listener(req, res))),
+    );
+  }
+
+  private record(req: IncomingMessage, res: ServerResponse, next: () => void): void {
     const header = (name: string) => req.headers[name] as string | undefined;
     const decision: Decision = {
       id: this.nextId++,
       method: req.method ?? '',
-      path: (req.originalUrl ?? req.url ?? '').split('?')[0],
+      path: (req.url ?? '').split('?')[0],
       origin: header('origin'),
       requestMethod: header('access-control-request-method'),
       requestHeaders: header('access-control-request-headers'),
@@ -49,7 +60,7 @@ export class DecisionLog {
       }
     });
     this.current.run(decision, next);
-  };
+  }
 
   /** Prints as Nest does and keeps each `Cors` debug line with its request. */
   readonly logger = new DecisionLogger((message) => this.current.getStore()?.reasons.push(message));

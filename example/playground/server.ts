@@ -34,7 +34,7 @@ export async function startPlayground(apiPort: number, playgroundPort: number): 
   // The playground's own origin is allowed by the global policy, so the app's own front end can be tried out.
   process.env.CORS_ORIGINS ??= `${playgroundUrl},https://app.example.com`;
   const app = await NestFactory.create(AppModule, { logger: decisions.logger });
-  app.use(decisions.middleware);
+  decisions.attach(app.getHttpServer());
   await app.listen(apiPort);
   apiUrl = `http://localhost:${(app.getHttpServer().address() as AddressInfo).port}`;
   return {

@@ -1,5 +1,11 @@
 import type { CorsPolicy, PreflightAnswer, PreflightRequest } from './cors-policy.js';
 
+/** `Vary` tokens, and the same tokens as a header value for a response that has no `Vary` yet. */
+export interface VaryHeader {
+  tokens: readonly string[];
+  value: string;
+}
+
 /**
  * The policies a request may end up under. Usually one; several where routing depends on what a preflight does not
  * carry (header, media-type or custom versioning: the version travels in the actual request only). A preflight is
@@ -7,17 +13,13 @@ import type { CorsPolicy, PreflightAnswer, PreflightRequest } from './cors-polic
  * it, and the guard makes the response exact for the handler that really ran.
  */
 export class CandidatePolicies {
-  readonly vary: readonly string[];
-  readonly preflightVary: readonly string[];
-  /** The same tokens as header values, for a response that has no `Vary` yet. */
-  readonly varyValue: string;
-  readonly preflightVaryValue: string;
+  /** `undefined` where no candidate's answer depends on the request. */
+  readonly vary: VaryHeader | undefined;
+  readonly preflightVary: VaryHeader | undefined;
 
   constructor(readonly policies: readonly CorsPolicy[]) {
-    this.vary = union(policies.map((policy) => policy.vary));
-    this.preflightVary = union(policies.map((policy) => policy.preflightVary));
-    this.varyValue = this.vary.join(', ');
-    this.preflightVaryValue = this.preflightVary.join(', ');
+    this.vary = varyHeader(policies.map((policy) => policy.vary));
+    this.preflightVary = varyHeader(policies.map((policy) => policy.preflightVary));
   }
 
   /** The first accepting candidate's answer, else the first candidate's rejection. */
@@ -37,6 +39,7 @@ export class CandidatePolicies {
   }
 }
 
-function union(lists: ReadonlyArray<readonly string[]>): string[] {
-  return [...new Set(lists.flat())];
+function varyHeader(lists: ReadonlyArray<readonly string[]>): VaryHeader | undefined {
+  const tokens = [...new Set(lists.flat())];
+  return tokens.length === 0 ? undefined : { tokens, value: tokens.join(', ') };
 }

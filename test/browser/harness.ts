@@ -39,7 +39,7 @@ async function listen(server: Server): Promise<PageServer> {
   };
 }
 
-/** What the API received, recorded before nestjs-cors sees the request. */
+/** What the API received, recorded by the HTTP server before the app (and nestjs-cors in it) sees the request. */
 export interface Received {
   method: string;
   path: string;
@@ -49,19 +49,18 @@ export interface Received {
   cookie?: string;
 }
 
-/** Registers a recorder in front of every other middleware of the app; call before `app.init()`. */
+/** Records every request the app's HTTP server receives, ahead of the app itself. */
 export function recordRequests(app: INestApplication, into: Received[]): void {
-  app.use((req: IncomingMessage & { originalUrl?: string }, _res: ServerResponse, next: () => void) => {
+  app.getHttpServer().prependListener('request', (req: IncomingMessage) => {
     const header = (name: string) => req.headers[name] as string | undefined;
     into.push({
       method: req.method ?? '',
-      path: (req.originalUrl ?? req.url ?? '').split('?')[0],
+      path: (req.url ?? '').split('?')[0],
       origin: header('origin'),
       requestMethod: header('access-control-request-method'),
       requestHeaders: header('access-control-request-headers'),
       cookie: header('cookie'),
     });
-    next();
   });
 }
 

@@ -213,6 +213,7 @@ describe.each(ADAPTERS)('security on $name', (adapter: AdapterCase) => {
       await request(server).options('/items').set('Origin', 'https://evil.com').set('Access-Control-Request-Method', 'GET');
       await request(server).options('/items').set('Origin', 'https://app.example.com').set('Access-Control-Request-Method', 'PUT');
       await request(server).options('/items').set('Origin', 'https://app.example.com').set('Access-Control-Request-Method', 'GET').set('Access-Control-Request-Headers', 'x-nope');
+      await request(server).get('/items').set('Origin', 'https://evil.com');
       await request(server).post('/items').set('Origin', 'https://evil.com');
       await request(server).get('/items').set('Origin', 'https://app.example.com');
       const cors = logger.lines.filter((line) => line.context === 'Cors');

@@ -1,0 +1,155 @@
+import type { IncomingMessage } from 'node:http';
+import { ForbiddenException, type HttpException, Injectable, Logger } from '@nestjs/common';
+import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import type { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler.js';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters.js';
+import { CORS_DECISION, CORS_LOGGER_CONTEXT } from './cors.constants.js';
+import { CorsPolicies } from './cors-policies.service.js';
+import { type AdapterRequest, type AdapterResponse, hostOf, pathOf, rawRequest, rawResponse } from './cors-request.js';
+import type { CandidatePolicies } from './policy/candidate-policies.js';
+import { isCrossOrigin, isPreflight, requestOrigin } from './policy/request-facts.js';
+import { writeOnHead } from './response-head.js';
+
+/** Passes the request on to the rest of the app. */
+export type Next = (error?: unknown) => void;
+
+/**
+ * What the front door leaves on a request it could not finish deciding: the route matched handlers of several
+ * policies (header, media-type or custom versioning), so the guard of the handler that runs decides (`CorsGuard`).
+ */
+export interface CorsDecision {
+  policies: CorsPolicies;
+  candidates: CandidatePolicies;
+  origin: string;
+  originAllowed: readonly boolean[];
+}
+
+export type DecidedRequest = IncomingMessage & { [CORS_DECISION]?: CorsDecision };
+
+const NO_HEADERS = [] as const;
+
+/**
+ * Decides every request before anything else in the app runs, whatever serves its path: answers preflights with the
+ * policy of the route the announced request will reach, puts the CORS headers and `Vary` of actual requests on
+ * whatever response they end up with, and refuses the cross-origin requests the policy does not allow (CSRF
+ * protection) with a 403 shaped by the app's exception filters. Adapter-neutral: it reads the request's headers,
+ * method, URL and host, and writes to the Node response; `src/adapters/` bind it to each adapter's first hook.
+ */
+@Injectable()
+export class CorsFrontDoor {
+  private readonly logger = new Logger(CORS_LOGGER_CONTEXT);
+  private exceptions: ExceptionsHandler | undefined;
+
+  constructor(
+    private readonly policies: CorsPolicies,
+    private readonly modules: ModulesContainer,
+    private readonly config: ApplicationConfig,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  /** `request` and `response` are the adapter's own objects (Express's, or Fastify's request and reply). */
+  handle(request: AdapterRequest, response: AdapterResponse, next: Next): void {
+    const { headers } = request;
+    const method = request.method ?? 'GET';
+    const preflight = isPreflight(method, headers);
+    const candidates = this.policies.forRequest(preflight ? String(headers['access-control-request-method']) : method, request);
+    const vary = preflight ? candidates.preflightVary : candidates.vary;
+    const origin = requestOrigin(headers);
+    if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, () => hostOf(request)))) {
+      if (vary !== undefined) writeOnHead(rawResponse(response), { vary, headers: NO_HEADERS });
+      return next();
+    }
+
+    const node = rawRequest(request);
+    const originAllowed = candidates.policies.map((policy) => this.policies.isOriginAllowed(policy, origin, node));
+    const decide = (allowed: boolean[]) =>
+      preflight
+        ? this.answerPreflight(request, response, next, candidates, origin, allowed)
+        : this.admit(request, response, next, candidates, origin, allowed);
+    if (originAllowed.every((allowed) => typeof allowed === 'boolean')) decide(originAllowed as boolean[]);
+    else void Promise.all(originAllowed).then(decide).catch(next);
+  }
+
+  private answerPreflight(
+    request: AdapterRequest,
+    response: AdapterResponse,
+    next: Next,
+    candidates: CandidatePolicies,
+    origin: string,
+    originAllowed: boolean[],
+  ): void {
+    const { headers } = request;
+    const answer = candidates.resolvePreflight(
+      {
+        origin,
+        requestMethod: String(headers['access-control-request-method']),
+        requestHeaders: headers['access-control-request-headers'],
+        privateNetwork: headers['access-control-request-private-network'] === 'true',
+      },
+      originAllowed,
+    );
+    const node = rawResponse(response);
+    const vary = candidates.preflightVary;
+    if (!answer.accepted) {
+      const reason = `CORS preflight rejected: ${answer.reason}`;
+      this.logger.debug(`${reason} (${JSON.stringify(origin)} ${request.method} ${pathOf(request)})`);
+      writeOnHead(node, { vary, headers: NO_HEADERS });
+      node.statusCode = 403;
+      node.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      node.setHeader('Content-Length', Buffer.byteLength(reason));
+      node.end(reason);
+      return;
+    }
+    writeOnHead(node, { vary, headers: answer.headers });
+    if (answer.continue) return next();
+    node.statusCode = answer.status;
+    if (answer.status !== 204) node.setHeader('Content-Length', '0');
+    node.end();
+  }
+
+  /** An actual cross-origin request: its headers, and its refusal where the policy enforces. */
+  private admit(
+    request: AdapterRequest,
+    response: AdapterResponse,
+    next: Next,
+    candidates: CandidatePolicies,
+    origin: string,
+    originAllowed: boolean[],
+  ): void {
+    const method = request.method ?? 'GET';
+    const chosen = candidates.allowingActual(originAllowed, method);
+    const headers = chosen >= 0 ? candidates.policies[chosen].headersForActual(origin) : NO_HEADERS;
+    writeOnHead(rawResponse(response), { vary: candidates.vary, headers });
+    if (candidates.policies.length > 1) {
+      (rawRequest(request) as DecidedRequest)[CORS_DECISION] = { policies: this.policies, candidates, origin, originAllowed };
+      return next();
+    }
+    if (chosen === 0) return next();
+    const [policy] = candidates.policies;
+    const reason = policy.rejectActual(originAllowed[0], method);
+    const described = `${reason} (${JSON.stringify(origin)} ${method} ${pathOf(request)})`;
+    if (!policy.enforces(method)) {
+      this.logger.debug(`CORS headers withheld: ${described}`);
+      return next();
+    }
+    this.logger.debug(`CORS request rejected: ${described}`);
+    this.refuse(new ForbiddenException(`CORS request rejected: ${reason}`), request, response, next);
+  }
+
+  /**
+   * Hands the refusal to the app's global exception filters, as Nest does for an exception thrown in middleware, so
+   * the 403 has the shape of every other error of the app. Built on the first refusal, when every global filter
+   * (`useGlobalFilters()` in main.ts, `APP_FILTER`) is known.
+   */
+  private refuse(exception: HttpException, request: AdapterRequest, response: AdapterResponse, next: Next): void {
+    // Only filters given as classes are looked up in the modules; global filters are instances.
+    const container = { getModules: () => this.modules };
+    this.exceptions ??= new RouterExceptionFilters(container as never, this.config, this.adapterHost.httpAdapter).create(
+      {},
+      () => undefined,
+      undefined as never,
+    );
+    this.exceptions.next(exception, new ExecutionContextHost([request, response, next]));
+  }
+}
