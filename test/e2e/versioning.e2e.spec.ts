@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { Controller, Get, type INestApplication, Module, Post, VERSION_NEUTRAL, Version, VersioningType, type VersioningOptions } from '@nestjs/common';
 import request from 'supertest';
+import { CorsGuard } from '../../src/cors.guard.js';
 import { Cors, CorsModule } from '../../src/index.js';
 import { ADAPTERS, corsHeaderNames, handled, startApp, withApp } from './app.fixture.js';
 
@@ -95,6 +96,21 @@ describe.each(ADAPTERS)('versions a preflight cannot see, on $name', (adapter) =
         expect(v1.headers['access-control-allow-origin']).toBe(V1_ORIGIN);
         expect(v1.headers['access-control-expose-headers']).toBe('X-V1');
       });
+    });
+
+    it('gives the CORS guard to the handlers a preflight cannot tell apart, and only to them', async () => {
+      const canActivate = jest.spyOn(CorsGuard.prototype, 'canActivate');
+      try {
+        await withVersionedApp(async (app) => {
+          await request(app.getHttpServer()).get('/orders/status').set('Origin', V1_ORIGIN);
+          await request(app.getHttpServer()).post('/orders').set('Origin', V2_ORIGIN).set(carry('2'));
+          expect(canActivate).not.toHaveBeenCalled();
+          await request(app.getHttpServer()).get('/orders').set('Origin', V2_ORIGIN).set(carry('2'));
+          expect(canActivate).toHaveBeenCalledTimes(1);
+        });
+      } finally {
+        canActivate.mockRestore();
+      }
     });
 
     it("enforces the policy of the handler that would run, not the preflight's union", async () => {
