@@ -1,8 +1,13 @@
+import type { IncomingMessage } from 'node:http';
+
 /**
  * Decides whether a request's origin may have cross-origin access. It only ever receives a well-formed,
- * serialized origin (`scheme://host[:port]`), never `null` and never a malformed value.
+ * serialized origin (`scheme://host[:port]`), never `null` and never a malformed value. `request` is Node's
+ * `IncomingMessage` on every adapter (on Fastify the raw request, not Fastify's wrapper), so read only what Node
+ * gives it (`headers`, `method`, `url`, `socket`). Anything but `true` denies; so do a throw or a rejection (logged),
+ * and not settling within `originTimeout`.
  */
-export type CorsOriginFunction = (origin: string, request: unknown) => boolean | Promise<boolean>;
+export type CorsOriginFunction = (origin: string, request: IncomingMessage) => boolean | Promise<boolean>;
 
 /** An exact origin, a pattern (`https://*.example.com`, `http://localhost:*`) or an anchored RegExp. */
 export type CorsOriginEntry = string | RegExp;
@@ -17,10 +22,23 @@ export interface CorsOptions {
   /** Who may read responses cross-origin. Default `[]`: nobody. */
   origin?: CorsOrigin;
   /**
-   * Seconds to remember a function origin's answer for each origin (at most 1,000 origins; errors are never
-   * remembered). Default `0`: ask the function on every request. Ignored for other kinds of `origin`.
+   * Seconds to remember a function origin's answer for each origin; while the function is answering for an origin,
+   * other requests from that origin wait for that answer instead of calling it again. Errors and timeouts are never
+   * remembered. Policies with the same function, `originCacheTtl` and `originTimeout` (such as controllers that
+   * inherit `forRoot`'s function) share one cache of at most 1,000 origins and one call per origin; policies whose
+   * TTL or timeout differ have their own. Default `0`: ask the function on every request, with that request, and
+   * share nothing, not even an answer in flight, as the function may decide on more than the origin. Ignored for
+   * other kinds of `origin`.
    */
   originCacheTtl?: number;
+  /**
+   * Milliseconds a function origin has to answer; after that the origin is denied for this request (nothing is
+   * remembered: the next request asks again) and the timeout is logged. Default `1000`: far above a healthy lookup
+   * (a configuration read or an indexed query takes milliseconds), and short enough that a stalled backend costs each
+   * cross-origin request a second instead of holding it, and the preflight the browser waits on, until the client
+   * gives up. Ignored for other kinds of `origin`.
+   */
+  originTimeout?: number;
   /**
    * Methods a cross-origin request may use, or `'*'` for every method. Default `['GET']`; HEAD always follows GET.
    * `['*']` is refused: in an array it would name a method called `*`.

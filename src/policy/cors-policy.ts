@@ -1,12 +1,13 @@
 import type { CorsEnforce, CorsOptions } from '../cors-options.interface.js';
 import { CorsConfigError } from './cors-config.error.js';
 import { isToken, parseHeaderList } from './http-tokens.js';
+import { ORIGIN_FUNCTION_DEFAULTS } from './origin-function.js';
 import { OriginMatcher } from './origin-matcher.js';
 
 /** Restrictive by default, as Starlette's `CORSMiddleware`: nothing is allowed until it is named. */
 const CORS_DEFAULTS: Required<Omit<CorsOptions, 'origin'>> & Pick<CorsOptions, 'origin'> = {
   origin: [],
-  originCacheTtl: 0,
+  ...ORIGIN_FUNCTION_DEFAULTS,
   methods: ['GET'],
   allowedHeaders: [],
   exposedHeaders: [],
@@ -24,6 +25,8 @@ const SAFELISTED_HEADERS = ['accept', 'accept-language', 'content-language', 'co
 /** Methods browsers upper-case themselves; written in another case in the config they would never match. */
 const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Node fires a longer timer at once, which would deny every origin. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type ActualRejection = 'origin not allowed' | 'method not allowed';
 export type PreflightRejection = ActualRejection | 'header not allowed';
@@ -80,7 +83,7 @@ export class CorsPolicy {
   }
 
   private constructor(options: Required<CorsOptions>, location: string) {
-    this.origins = OriginMatcher.compile(options.origin, location, options.originCacheTtl);
+    this.origins = OriginMatcher.compile(options.origin, location, options);
     this.enforce = options.enforce;
     this.preflightContinue = options.preflightContinue;
     this.optionsSuccessStatus = options.optionsSuccessStatus;
@@ -175,6 +178,10 @@ function validate(options: Record<string, unknown>, location: string): Required<
   for (const key of ['maxAge', 'originCacheTtl'] as const) {
     const seconds = options[key];
     if (!Number.isInteger(seconds) || (seconds as number) < 0) fail(`'${key}' must be a whole number of seconds >= 0`);
+  }
+  const timeout = options.originTimeout as number;
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMER_MS) {
+    fail(`'originTimeout' must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}`);
   }
   if (!Number.isInteger(optionsSuccessStatus) || (optionsSuccessStatus as number) < 200 || (optionsSuccessStatus as number) > 299) {
     fail(`'optionsSuccessStatus' must be a 2xx status`);

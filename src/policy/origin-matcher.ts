@@ -1,6 +1,8 @@
 import safeRegex from 'safe-regex2';
-import type { CorsOrigin, CorsOriginFunction } from '../cors-options.interface.js';
+import type { IncomingMessage } from 'node:http';
+import type { CorsOrigin } from '../cors-options.interface.js';
 import { CorsConfigError } from './cors-config.error.js';
+import { ORIGIN_FUNCTION_DEFAULTS, type OriginFunctionOptions, SharedOriginFunction } from './origin-function.js';
 
 /**
  * A serialized origin as browsers send it: lower-case scheme and ASCII host, an optional port, nothing else.
@@ -15,8 +17,6 @@ const ORIGIN_PATTERN =
 /** Longer than any real origin (a 253-byte host with scheme and port); longer input is not even compared. */
 const MAX_ORIGIN_LENGTH = 300;
 const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443', ws: '80', wss: '443' };
-/** Bounds the `originCacheTtl` cache: a client can send endless well-formed origins. */
-const MAX_CACHED_ORIGINS = 1000;
 
 interface OriginPattern {
   scheme: string;
@@ -35,13 +35,14 @@ export class OriginMatcher {
     private readonly exact: ReadonlySet<string>,
     private readonly patterns: readonly OriginPattern[],
     private readonly regexps: readonly RegExp[],
-    private readonly fn: CorsOriginFunction | undefined,
+    private readonly fn: SharedOriginFunction | undefined,
   ) {}
 
-  static compile(origin: CorsOrigin, location: string, cacheTtlSeconds = 0): OriginMatcher {
+  /** `functionOptions` only matter for a function origin; left out, they are the defaults of `CorsOptions`. */
+  static compile(origin: CorsOrigin, location: string, functionOptions: Partial<OriginFunctionOptions> = {}): OriginMatcher {
     if (origin === '*') return new OriginMatcher(true, new Set(), [], [], undefined);
     if (typeof origin === 'function') {
-      const fn = cacheTtlSeconds > 0 ? cacheAnswers(origin, cacheTtlSeconds * 1000) : origin;
+      const fn = SharedOriginFunction.for(origin, { ...ORIGIN_FUNCTION_DEFAULTS, ...functionOptions });
       return new OriginMatcher(false, new Set(), [], [], fn);
     }
     if ((origin as unknown) === true) {
@@ -61,8 +62,12 @@ export class OriginMatcher {
     return new OriginMatcher(false, exact, patterns, regexps, undefined);
   }
 
-  /** Whether `origin` (the request's single `Origin` value) may have access. Only a function origin can be async. */
-  matches(origin: string, request: unknown): boolean | Promise<boolean> {
+  /**
+   * Whether `origin` (the request's single `Origin` value) may have access. Only a function origin can be async; it
+   * throws or rejects when the function does, or does not answer within `originTimeout` (`OriginTimeoutError`), and
+   * the caller denies. `request` must be the Node request: the function is promised an `IncomingMessage`.
+   */
+  matches(origin: string, request: object): boolean | Promise<boolean> {
     if (this.any) return true;
     if (this.exact.has(origin)) return true;
     if (origin.length > MAX_ORIGIN_LENGTH) return false;
@@ -74,26 +79,8 @@ export class OriginMatcher {
     for (const regexp of this.regexps) {
       if (regexp.test(origin)) return true;
     }
-    return this.fn === undefined ? false : this.fn(origin, request);
+    return this.fn === undefined ? false : this.fn.ask(origin, request as IncomingMessage);
   }
-}
-
-/** Remembers each origin's answer for `ttlMs`; the oldest entry makes room when full. Errors propagate uncached. */
-function cacheAnswers(fn: CorsOriginFunction, ttlMs: number): CorsOriginFunction {
-  const answers = new Map<string, { allowed: boolean; expires: number }>();
-  const remember = (origin: string, allowed: boolean) => {
-    answers.delete(origin);
-    if (answers.size >= MAX_CACHED_ORIGINS) answers.delete(answers.keys().next().value as string);
-    answers.set(origin, { allowed, expires: Date.now() + ttlMs });
-    return allowed;
-  };
-  return (origin, request) => {
-    const known = answers.get(origin);
-    if (known !== undefined && known.expires > Date.now()) return known.allowed;
-    const allowed = fn(origin, request);
-    if (typeof allowed === 'boolean') return remember(origin, allowed);
-    return Promise.resolve(allowed).then((value) => remember(origin, value === true));
-  };
 }
 
 function matchesPattern(pattern: OriginPattern, scheme: string, host: string, port: string): boolean {

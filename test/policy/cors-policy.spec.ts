@@ -212,6 +212,11 @@ describe('CorsConfigError at compile time (DESIGN §4)', () => {
     ['a negative maxAge', { maxAge: -1 }, 'maxAge'],
     ['a fractional maxAge', { maxAge: 1.5 }, 'maxAge'],
     ['a negative originCacheTtl', { originCacheTtl: -5 }, 'originCacheTtl'],
+    ['originTimeout 0', { originTimeout: 0 }, "'originTimeout' must be a whole number of milliseconds from 1 to 2147483647"],
+    ['a negative originTimeout', { originTimeout: -1 }, "'originTimeout' must be"],
+    ['a fractional originTimeout', { originTimeout: 1.5 }, "'originTimeout' must be"],
+    ['an originTimeout longer than a timer allows', { originTimeout: 2 ** 31 }, "'originTimeout' must be"],
+    ['an originTimeout in a string', { originTimeout: '1000' as never }, "'originTimeout' must be"],
     ['optionsSuccessStatus 302', { optionsSuccessStatus: 302 }, '2xx'],
     ['optionsSuccessStatus 199', { optionsSuccessStatus: 199 }, '2xx'],
     ['a non-boolean credentials', { credentials: 'yes' as never }, "'credentials' must be true or false"],
@@ -237,6 +242,8 @@ describe('CorsConfigError at compile time (DESIGN §4)', () => {
     ["'*' without credentials", { origin: '*', methods: '*', allowedHeaders: '*' }],
     ['custom methods', { methods: ['PATCH', 'PURGE', 'patch'] }],
     ['maxAge 0 and status 200', { maxAge: 0, optionsSuccessStatus: 200 }],
+    ['the shortest originTimeout', { origin: () => true, originTimeout: 1 }],
+    ['the longest originTimeout a timer allows', { origin: () => true, originTimeout: 2 ** 31 - 1 }],
   ])('accepts %s', (_case, options) => {
     expect(() => CorsPolicy.compile(options, 'forRoot')).not.toThrow();
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { OriginMatcher } from '../../src/policy/origin-matcher.js';
 
 const exact = OriginMatcher.compile(['https://app.example.com', 'http://localhost:3000'], 'forRoot');
@@ -104,85 +104,6 @@ describe('RegExp origins', () => {
   it('does not compare absurdly long origins', () => {
     const any = OriginMatcher.compile([/^https:\/\/[a-z.]+$/], 'forRoot');
     expect(any.matches(`https://${'a'.repeat(400)}.com`, {})).toBe(false);
-  });
-});
-
-describe('function origins', () => {
-  it('receive the origin and the request, sync or async', async () => {
-    const seen: unknown[] = [];
-    const request = { id: 1 };
-    const sync = OriginMatcher.compile((origin, req) => (seen.push([origin, req]), origin === 'https://ok.test'), 'forRoot');
-    expect(sync.matches('https://ok.test', request)).toBe(true);
-    expect(seen).toEqual([['https://ok.test', request]]);
-    const async = OriginMatcher.compile(async (origin) => origin.endsWith('.ok.test'), 'forRoot');
-    await expect(async.matches('https://a.ok.test', {})).resolves.toBe(true);
-  });
-
-  it('are never asked about malformed or null origins', () => {
-    let calls = 0;
-    const fn = OriginMatcher.compile(() => (calls++, true), 'forRoot');
-    expect(fn.matches('null', {})).toBe(false);
-    expect(fn.matches('https://a.test/path', {})).toBe(false);
-    expect(calls).toBe(0);
-  });
-});
-
-describe('originCacheTtl', () => {
-  const counting = (answer: (origin: string) => boolean | Promise<boolean>) => {
-    const calls: string[] = [];
-    return { calls, fn: (origin: string) => (calls.push(origin), answer(origin)) };
-  };
-
-  it('asks the function once per origin within the TTL, then again after it', () => {
-    let now = 1_000_000;
-    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
-    try {
-      const { calls, fn } = counting((origin) => origin === 'https://ok.test');
-      const matcher = OriginMatcher.compile(fn, 'forRoot', 60);
-      expect(matcher.matches('https://ok.test', {})).toBe(true);
-      expect(matcher.matches('https://ok.test', {})).toBe(true);
-      expect(matcher.matches('https://no.test', {})).toBe(false);
-      expect(matcher.matches('https://no.test', {})).toBe(false);
-      expect(calls).toEqual(['https://ok.test', 'https://no.test']);
-      now += 60_001;
-      expect(matcher.matches('https://ok.test', {})).toBe(true);
-      expect(calls).toEqual(['https://ok.test', 'https://no.test', 'https://ok.test']);
-    } finally {
-      clock.mockRestore();
-    }
-  });
-
-  it('remembers async answers but never errors', async () => {
-    let fail = true;
-    const { calls, fn } = counting(async () => {
-      if (fail) throw new Error('down');
-      return true;
-    });
-    const matcher = OriginMatcher.compile(fn, 'forRoot', 60);
-    await expect(matcher.matches('https://a.test', {})).rejects.toThrow('down');
-    fail = false;
-    await expect(matcher.matches('https://a.test', {})).resolves.toBe(true);
-    expect(matcher.matches('https://a.test', {})).toBe(true);
-    expect(calls).toEqual(['https://a.test', 'https://a.test']);
-  });
-
-  it('holds at most 1,000 origins, forgetting the oldest first', () => {
-    const { calls, fn } = counting(() => true);
-    const matcher = OriginMatcher.compile(fn, 'forRoot', 600);
-    for (let i = 0; i <= 1000; i++) matcher.matches(`https://o${i}.test`, {});
-    calls.length = 0;
-    matcher.matches('https://o1000.test', {});
-    matcher.matches('https://o1.test', {});
-    matcher.matches('https://o0.test', {});
-    expect(calls).toEqual(['https://o0.test']);
-  });
-
-  it('asks every time without a TTL', () => {
-    const { calls, fn } = counting(() => true);
-    const matcher = OriginMatcher.compile(fn, 'forRoot');
-    matcher.matches('https://a.test', {});
-    matcher.matches('https://a.test', {});
-    expect(calls).toHaveLength(2);
   });
 });
 

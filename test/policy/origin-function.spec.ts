@@ -1,0 +1,160 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { CorsPolicy } from '../../src/policy/cors-policy.js';
+import { OriginTimeoutError } from '../../src/policy/origin-function.js';
+import { OriginMatcher } from '../../src/policy/origin-matcher.js';
+
+/** A function origin that records the origins it is asked about. Each test gets its own: caches are per function. */
+function counting(answer: (origin: string) => boolean | Promise<boolean>) {
+  const calls: string[] = [];
+  return { calls, fn: (origin: string) => (calls.push(origin), answer(origin)) };
+}
+
+const never = () => new Promise<boolean>(() => {});
+
+describe('function origins', () => {
+  it('receive the origin and the request, sync or async', async () => {
+    const seen: unknown[] = [];
+    const request = { id: 1 };
+    const sync = OriginMatcher.compile((origin, req) => (seen.push([origin, req]), origin === 'https://ok.test'), 'forRoot');
+    expect(sync.matches('https://ok.test', request)).toBe(true);
+    expect(seen).toEqual([['https://ok.test', request]]);
+    const async = OriginMatcher.compile(async (origin) => origin.endsWith('.ok.test'), 'forRoot');
+    await expect(async.matches('https://a.ok.test', {})).resolves.toBe(true);
+  });
+
+  it('are never asked about malformed or null origins', () => {
+    const { calls, fn } = counting(() => true);
+    const matcher = OriginMatcher.compile(fn, 'forRoot');
+    expect(matcher.matches('null', {})).toBe(false);
+    expect(matcher.matches('https://a.test/path', {})).toBe(false);
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('originTimeout', () => {
+  it('denies, by rejecting with an OriginTimeoutError naming the function, when the function never settles', async () => {
+    const matcher = OriginMatcher.compile(never, 'forRoot', { originTimeout: 20 });
+    const error = await Promise.resolve(matcher.matches('https://a.test', {})).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OriginTimeoutError);
+    expect(error).toMatchObject({ originFunction: never, origin: 'https://a.test', timeoutMs: 20 });
+    expect((error as Error).message).toBe('origin function never did not answer for "https://a.test" within 20 ms');
+  });
+
+  it('never remembers a timeout: the next request asks again', async () => {
+    const { calls, fn } = counting(never);
+    const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 60, originTimeout: 20 });
+    await expect(matcher.matches('https://a.test', {})).rejects.toThrow(OriginTimeoutError);
+    await expect(matcher.matches('https://a.test', {})).rejects.toThrow(OriginTimeoutError);
+    expect(calls).toEqual(['https://a.test', 'https://a.test']);
+  });
+
+  it('waits with a timer that does not keep the process alive and is stopped when the function answers', async () => {
+    jest.useFakeTimers();
+    const setTimer = jest.spyOn(globalThis, 'setTimeout');
+    try {
+      const answer = OriginMatcher.compile(async () => true, 'forRoot').matches('https://a.test', {});
+      expect(jest.getTimerCount()).toBe(1);
+      expect((setTimer.mock.results[0].value as NodeJS.Timeout).hasRef()).toBe(false);
+      await expect(answer).resolves.toBe(true);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      setTimer.mockRestore();
+      jest.useRealTimers();
+    }
+  });
+
+  it('does not apply to synchronous answers', () => {
+    expect(OriginMatcher.compile(() => true, 'forRoot', { originTimeout: 1 }).matches('https://a.test', {})).toBe(true);
+  });
+});
+
+describe('originCacheTtl', () => {
+  it('asks the function once per origin within the TTL, then again after it', () => {
+    let now = 1_000_000;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const { calls, fn } = counting((origin) => origin === 'https://ok.test');
+      const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 60 });
+      expect(matcher.matches('https://ok.test', {})).toBe(true);
+      expect(matcher.matches('https://ok.test', {})).toBe(true);
+      expect(matcher.matches('https://no.test', {})).toBe(false);
+      expect(matcher.matches('https://no.test', {})).toBe(false);
+      expect(calls).toEqual(['https://ok.test', 'https://no.test']);
+      now += 60_001;
+      expect(matcher.matches('https://ok.test', {})).toBe(true);
+      expect(calls).toEqual(['https://ok.test', 'https://no.test', 'https://ok.test']);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it('remembers async answers but never errors', async () => {
+    let fail = true;
+    const { calls, fn } = counting(async () => {
+      if (fail) throw new Error('down');
+      return true;
+    });
+    const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 60 });
+    await expect(matcher.matches('https://a.test', {})).rejects.toThrow('down');
+    fail = false;
+    await expect(matcher.matches('https://a.test', {})).resolves.toBe(true);
+    expect(matcher.matches('https://a.test', {})).toBe(true);
+    expect(calls).toEqual(['https://a.test', 'https://a.test']);
+  });
+
+  it('holds at most 1,000 origins, forgetting the oldest first', () => {
+    const { calls, fn } = counting(() => true);
+    const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 600 });
+    for (let i = 0; i <= 1000; i++) matcher.matches(`https://o${i}.test`, {});
+    calls.length = 0;
+    matcher.matches('https://o1000.test', {});
+    matcher.matches('https://o1.test', {});
+    matcher.matches('https://o0.test', {});
+    expect(calls).toEqual(['https://o0.test']);
+  });
+
+  it('shares one lookup among concurrent requests from an origin', async () => {
+    let answer!: (allowed: boolean) => void;
+    const { calls, fn } = counting(() => new Promise<boolean>((resolve) => (answer = resolve)));
+    const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 60 });
+    const answers = Array.from({ length: 50 }, () => matcher.matches('https://a.test', {}));
+    expect(calls).toEqual(['https://a.test']);
+    answer(true);
+    expect(await Promise.all(answers)).toEqual(Array(50).fill(true));
+    expect(matcher.matches('https://a.test', {})).toBe(true);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('without a TTL, asks on every request with that request, even while an answer is in flight', async () => {
+    const { calls, fn } = counting(async () => true);
+    const matcher = OriginMatcher.compile(fn, 'forRoot');
+    const answers = Array.from({ length: 50 }, () => matcher.matches('https://a.test', {}));
+    expect(calls).toHaveLength(50);
+    expect(await Promise.all(answers)).toEqual(Array(50).fill(true));
+  });
+
+  it('is one cache for every policy with the same function, TTL and timeout, with one bound for all', () => {
+    const { calls, fn } = counting(() => true);
+    const global = CorsPolicy.compile({ origin: fn, originCacheTtl: 60 }, 'forRoot').origins;
+    const users = CorsPolicy.compile({ origin: fn, originCacheTtl: 60, methods: ['POST'] }, 'UsersController.create').origins;
+    global.matches('https://a.test', {});
+    users.matches('https://a.test', {});
+    expect(calls).toEqual(['https://a.test']);
+
+    // 1,001 origins through the two policies: the first one asked is the one forgotten.
+    for (let i = 0; i < 1000; i++) (i % 2 === 0 ? global : users).matches(`https://o${i}.test`, {});
+    calls.length = 0;
+    global.matches('https://o1.test', {});
+    users.matches('https://o0.test', {});
+    users.matches('https://a.test', {});
+    expect(calls).toEqual(['https://a.test']);
+  });
+
+  it('is a separate cache for a policy whose TTL or timeout differs', () => {
+    const { calls, fn } = counting(() => true);
+    CorsPolicy.compile({ origin: fn, originCacheTtl: 60 }, 'forRoot').origins.matches('https://a.test', {});
+    CorsPolicy.compile({ origin: fn, originCacheTtl: 30 }, 'UsersController.create').origins.matches('https://a.test', {});
+    CorsPolicy.compile({ origin: fn, originCacheTtl: 60, originTimeout: 50 }, 'UsersController.list').origins.matches('https://a.test', {});
+    expect(calls).toHaveLength(3);
+  });
+});
