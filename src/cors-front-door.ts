@@ -57,7 +57,8 @@ export class CorsFrontDoor {
     const vary = preflight ? candidates.preflightVary : candidates.vary;
     const origin = requestOrigin(headers);
     if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, () => hostOf(request)))) {
-      if (vary !== undefined) writeOnHead(rawResponse(response), { vary, headers: NO_HEADERS });
+      const sameForAll = candidates.headersWithoutOrigin(method);
+      if (vary !== undefined || sameForAll.length > 0) writeOnHead(rawResponse(response), { vary, headers: sameForAll });
       return next();
     }
 

@@ -1,4 +1,6 @@
-import type { CorsPolicy, PreflightAnswer, PreflightRequest } from './cors-policy.js';
+import type { CorsHeaders, CorsPolicy, PreflightAnswer, PreflightRequest } from './cors-policy.js';
+
+const NO_HEADERS: CorsHeaders = [];
 
 /** `Vary` tokens, and the same tokens as a header value for a response that has no `Vary` yet. */
 export interface VaryHeader {
@@ -16,10 +18,26 @@ export class CandidatePolicies {
   /** `undefined` where no candidate's answer depends on the request. */
   readonly vary: VaryHeader | undefined;
   readonly preflightVary: VaryHeader | undefined;
+  /** The actual-request headers of each `origin: '*'` candidate, which do not depend on the request. */
+  private readonly anyOriginHeaders: ReadonlyArray<CorsHeaders | undefined>;
 
   constructor(readonly policies: readonly CorsPolicy[]) {
     this.vary = varyHeader(policies.map((policy) => policy.vary));
     this.preflightVary = varyHeader(policies.map((policy) => policy.preflightVary));
+    this.anyOriginHeaders = policies.map((policy) => (policy.origins.any ? policy.headersForActual('*') : undefined));
+  }
+
+  /**
+   * The headers of a request that is not cross-origin (no `Origin`, or the server's own): none, except under an
+   * `origin: '*'` policy, whose headers Fetch asks to send on every response, so that a response cached from a
+   * same-origin load can serve a later cross-origin request ("CORS protocol and HTTP caches").
+   */
+  headersWithoutOrigin(method: string): CorsHeaders {
+    for (let i = 0; i < this.policies.length; i++) {
+      const headers = this.anyOriginHeaders[i];
+      if (headers !== undefined && this.policies[i].allowsMethod(method)) return headers;
+    }
+    return NO_HEADERS;
   }
 
   /** The first accepting candidate's answer, else the first candidate's rejection. */

@@ -91,6 +91,10 @@ function apiModule(pageOrigin: string) {
       handled.push('sandboxed');
       return 'sandboxed';
     }
+    @Cors({ origin: '*', credentials: false }) @Get('cached') @Header('Cache-Control', 'max-age=60') cached() {
+      handled.push('cached');
+      return 'cached';
+    }
     @Cors(false) @Post('admin') admin() {
       handled.push('admin');
       return 'admin';
@@ -160,6 +164,14 @@ describe('in a real browser (Chromium from npm, web security on)', () => {
       const result = await pageFetch(allowedPage, `${api}/api/items`);
       expect(result).toMatchObject({ status: 200, body: 'items' });
       expect(seen('/api/items')).toEqual(['GET']);
+    });
+
+    it("origin '*': a response cached from a request without Origin still serves a later CORS fetch", async () => {
+      const url = `${api}/api/cached`;
+      await allowedPage.evaluate((url) => fetch(url, { mode: 'no-cors' }).then(() => undefined), url);
+      const result = await pageFetch(allowedPage, url);
+      expect(result).toMatchObject({ status: 200, body: 'cached' });
+      expect(received.filter((r) => r.path === '/api/cached').map((r) => r.origin)).toEqual([undefined]);
     });
 
     it('simple GET from another origin: the page gets a TypeError, though the server answered', async () => {

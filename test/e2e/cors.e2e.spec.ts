@@ -91,6 +91,21 @@ describe.each(ADAPTERS)('nestjs-cors on $name', (adapter) => {
       expect(res.headers.vary ?? '').not.toContain('Origin');
     });
 
+    it("origin '*' goes on every response, CORS request or not, so a cached response serves any later request", async () => {
+      const withoutOrigin = await http().get('/public');
+      const sameOrigin = await http().get('/public').set('Origin', APP_ORIGIN).set('Sec-Fetch-Site', 'same-origin');
+      for (const res of [withoutOrigin, sameOrigin]) {
+        expect(res.status).toBe(200);
+        expect(res.headers['access-control-allow-origin']).toBe('*');
+        expect(res.headers['access-control-expose-headers']).toBe('X-Request-Id');
+        expect(res.headers.vary).toBeUndefined();
+      }
+      const closed = await http().post('/public/admin');
+      expect(closed.status).toBe(201);
+      expect(corsHeaderNames(closed)).toEqual([]);
+      expect(closed.headers.vary).toBe('Origin');
+    });
+
     it('route @Cors overrides field by field: exposed headers from the route, origin from the controller', async () => {
       const res = await http().get('/public/count').set('Origin', 'https://anyone.test');
       expect(res.headers['access-control-allow-origin']).toBe('*');
