@@ -65,9 +65,9 @@ export class OriginMatcher {
   /**
    * Whether `origin` (the request's single `Origin` value) may have access. Only a function origin can be async; it
    * throws or rejects when the function does, or does not answer within `originTimeout` (`OriginTimeoutError`), and
-   * the caller denies. `request` must be the Node request: the function is promised an `IncomingMessage`.
+   * the caller denies.
    */
-  matches(origin: string, request: object): boolean | Promise<boolean> {
+  matches(origin: string, request: IncomingMessage): boolean | Promise<boolean> {
     if (this.any) return true;
     if (this.exact.has(origin)) return true;
     if (origin.length > MAX_ORIGIN_LENGTH) return false;
@@ -79,7 +79,7 @@ export class OriginMatcher {
     for (const regexp of this.regexps) {
       if (regexp.test(origin)) return true;
     }
-    return this.fn === undefined ? false : this.fn.ask(origin, request as IncomingMessage);
+    return this.fn === undefined ? false : this.fn.ask(origin, request);
   }
 }
 

@@ -1,7 +1,11 @@
+import type { IncomingMessage } from 'node:http';
 import { describe, expect, it, jest } from '@jest/globals';
 import { CorsPolicy } from '../../src/policy/cors-policy.js';
 import { OriginTimeoutError } from '../../src/policy/origin-function.js';
 import { OriginMatcher } from '../../src/policy/origin-matcher.js';
+
+/** The matcher only hands the request on to a function origin. */
+const nodeRequest = {} as IncomingMessage;
 
 /** A function origin that records the origins it is asked about. Each test gets its own: caches are per function. */
 function counting(answer: (origin: string) => boolean | Promise<boolean>) {
@@ -13,20 +17,21 @@ const never = () => new Promise<boolean>(() => {});
 
 describe('function origins', () => {
   it('receive the origin and the request, sync or async', async () => {
-    const seen: unknown[] = [];
-    const request = { id: 1 };
+    const seen: Array<[string, unknown]> = [];
     const sync = OriginMatcher.compile((origin, req) => (seen.push([origin, req]), origin === 'https://ok.test'), 'forRoot');
-    expect(sync.matches('https://ok.test', request)).toBe(true);
-    expect(seen).toEqual([['https://ok.test', request]]);
+    expect(sync.matches('https://ok.test', nodeRequest)).toBe(true);
+    expect(seen).toHaveLength(1);
+    expect(seen[0][0]).toBe('https://ok.test');
+    expect(seen[0][1]).toBe(nodeRequest);
     const async = OriginMatcher.compile(async (origin) => origin.endsWith('.ok.test'), 'forRoot');
-    await expect(async.matches('https://a.ok.test', {})).resolves.toBe(true);
+    await expect(async.matches('https://a.ok.test', nodeRequest)).resolves.toBe(true);
   });
 
   it('are never asked about malformed or null origins', () => {
     const { calls, fn } = counting(() => true);
     const matcher = OriginMatcher.compile(fn, 'forRoot');
-    expect(matcher.matches('null', {})).toBe(false);
-    expect(matcher.matches('https://a.test/path', {})).toBe(false);
+    expect(matcher.matches('null', nodeRequest)).toBe(false);
+    expect(matcher.matches('https://a.test/path', nodeRequest)).toBe(false);
     expect(calls).toEqual([]);
   });
 });
@@ -34,7 +39,7 @@ describe('function origins', () => {
 describe('originTimeout', () => {
   it('denies, by rejecting with an OriginTimeoutError naming the function, when the function never settles', async () => {
     const matcher = OriginMatcher.compile(never, 'forRoot', { originTimeout: 20 });
-    const error = await Promise.resolve(matcher.matches('https://a.test', {})).catch((caught: unknown) => caught);
+    const error = await Promise.resolve(matcher.matches('https://a.test', nodeRequest)).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OriginTimeoutError);
     expect(error).toMatchObject({ originFunction: never, origin: 'https://a.test', timeoutMs: 20 });
     expect((error as Error).message).toBe('origin function never did not answer for "https://a.test" within 20 ms');
@@ -43,8 +48,8 @@ describe('originTimeout', () => {
   it('never remembers a timeout: the next request asks again', async () => {
     const { calls, fn } = counting(never);
     const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 60, originTimeout: 20 });
-    await expect(matcher.matches('https://a.test', {})).rejects.toThrow(OriginTimeoutError);
-    await expect(matcher.matches('https://a.test', {})).rejects.toThrow(OriginTimeoutError);
+    await expect(matcher.matches('https://a.test', nodeRequest)).rejects.toThrow(OriginTimeoutError);
+    await expect(matcher.matches('https://a.test', nodeRequest)).rejects.toThrow(OriginTimeoutError);
     expect(calls).toEqual(['https://a.test', 'https://a.test']);
   });
 
@@ -52,7 +57,7 @@ describe('originTimeout', () => {
     jest.useFakeTimers();
     const setTimer = jest.spyOn(globalThis, 'setTimeout');
     try {
-      const answer = OriginMatcher.compile(async () => true, 'forRoot').matches('https://a.test', {});
+      const answer = OriginMatcher.compile(async () => true, 'forRoot').matches('https://a.test', nodeRequest);
       expect(jest.getTimerCount()).toBe(1);
       expect((setTimer.mock.results[0].value as NodeJS.Timeout).hasRef()).toBe(false);
       await expect(answer).resolves.toBe(true);
@@ -64,7 +69,7 @@ describe('originTimeout', () => {
   });
 
   it('does not apply to synchronous answers', () => {
-    expect(OriginMatcher.compile(() => true, 'forRoot', { originTimeout: 1 }).matches('https://a.test', {})).toBe(true);
+    expect(OriginMatcher.compile(() => true, 'forRoot', { originTimeout: 1 }).matches('https://a.test', nodeRequest)).toBe(true);
   });
 });
 
@@ -75,13 +80,13 @@ describe('originCacheTtl', () => {
     try {
       const { calls, fn } = counting((origin) => origin === 'https://ok.test');
       const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 60 });
-      expect(matcher.matches('https://ok.test', {})).toBe(true);
-      expect(matcher.matches('https://ok.test', {})).toBe(true);
-      expect(matcher.matches('https://no.test', {})).toBe(false);
-      expect(matcher.matches('https://no.test', {})).toBe(false);
+      expect(matcher.matches('https://ok.test', nodeRequest)).toBe(true);
+      expect(matcher.matches('https://ok.test', nodeRequest)).toBe(true);
+      expect(matcher.matches('https://no.test', nodeRequest)).toBe(false);
+      expect(matcher.matches('https://no.test', nodeRequest)).toBe(false);
       expect(calls).toEqual(['https://ok.test', 'https://no.test']);
       now += 60_001;
-      expect(matcher.matches('https://ok.test', {})).toBe(true);
+      expect(matcher.matches('https://ok.test', nodeRequest)).toBe(true);
       expect(calls).toEqual(['https://ok.test', 'https://no.test', 'https://ok.test']);
     } finally {
       clock.mockRestore();
@@ -95,21 +100,21 @@ describe('originCacheTtl', () => {
       return true;
     });
     const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 60 });
-    await expect(matcher.matches('https://a.test', {})).rejects.toThrow('down');
+    await expect(matcher.matches('https://a.test', nodeRequest)).rejects.toThrow('down');
     fail = false;
-    await expect(matcher.matches('https://a.test', {})).resolves.toBe(true);
-    expect(matcher.matches('https://a.test', {})).toBe(true);
+    await expect(matcher.matches('https://a.test', nodeRequest)).resolves.toBe(true);
+    expect(matcher.matches('https://a.test', nodeRequest)).toBe(true);
     expect(calls).toEqual(['https://a.test', 'https://a.test']);
   });
 
   it('holds at most 1,000 origins, forgetting the oldest first', () => {
     const { calls, fn } = counting(() => true);
     const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 600 });
-    for (let i = 0; i <= 1000; i++) matcher.matches(`https://o${i}.test`, {});
+    for (let i = 0; i <= 1000; i++) matcher.matches(`https://o${i}.test`, nodeRequest);
     calls.length = 0;
-    matcher.matches('https://o1000.test', {});
-    matcher.matches('https://o1.test', {});
-    matcher.matches('https://o0.test', {});
+    matcher.matches('https://o1000.test', nodeRequest);
+    matcher.matches('https://o1.test', nodeRequest);
+    matcher.matches('https://o0.test', nodeRequest);
     expect(calls).toEqual(['https://o0.test']);
   });
 
@@ -117,18 +122,18 @@ describe('originCacheTtl', () => {
     let answer!: (allowed: boolean) => void;
     const { calls, fn } = counting(() => new Promise<boolean>((resolve) => (answer = resolve)));
     const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 60 });
-    const answers = Array.from({ length: 50 }, () => matcher.matches('https://a.test', {}));
+    const answers = Array.from({ length: 50 }, () => matcher.matches('https://a.test', nodeRequest));
     expect(calls).toEqual(['https://a.test']);
     answer(true);
     expect(await Promise.all(answers)).toEqual(Array(50).fill(true));
-    expect(matcher.matches('https://a.test', {})).toBe(true);
+    expect(matcher.matches('https://a.test', nodeRequest)).toBe(true);
     expect(calls).toHaveLength(1);
   });
 
   it('without a TTL, asks on every request with that request, even while an answer is in flight', async () => {
     const { calls, fn } = counting(async () => true);
     const matcher = OriginMatcher.compile(fn, 'forRoot');
-    const answers = Array.from({ length: 50 }, () => matcher.matches('https://a.test', {}));
+    const answers = Array.from({ length: 50 }, () => matcher.matches('https://a.test', nodeRequest));
     expect(calls).toHaveLength(50);
     expect(await Promise.all(answers)).toEqual(Array(50).fill(true));
   });
@@ -137,24 +142,24 @@ describe('originCacheTtl', () => {
     const { calls, fn } = counting(() => true);
     const global = CorsPolicy.compile({ origin: fn, originCacheTtl: 60 }, 'forRoot').origins;
     const users = CorsPolicy.compile({ origin: fn, originCacheTtl: 60, methods: ['POST'] }, 'UsersController.create').origins;
-    global.matches('https://a.test', {});
-    users.matches('https://a.test', {});
+    global.matches('https://a.test', nodeRequest);
+    users.matches('https://a.test', nodeRequest);
     expect(calls).toEqual(['https://a.test']);
 
     // 1,001 origins through the two policies: the first one asked is the one forgotten.
-    for (let i = 0; i < 1000; i++) (i % 2 === 0 ? global : users).matches(`https://o${i}.test`, {});
+    for (let i = 0; i < 1000; i++) (i % 2 === 0 ? global : users).matches(`https://o${i}.test`, nodeRequest);
     calls.length = 0;
-    global.matches('https://o1.test', {});
-    users.matches('https://o0.test', {});
-    users.matches('https://a.test', {});
+    global.matches('https://o1.test', nodeRequest);
+    users.matches('https://o0.test', nodeRequest);
+    users.matches('https://a.test', nodeRequest);
     expect(calls).toEqual(['https://a.test']);
   });
 
   it('is a separate cache for a policy whose TTL or timeout differs', () => {
     const { calls, fn } = counting(() => true);
-    CorsPolicy.compile({ origin: fn, originCacheTtl: 60 }, 'forRoot').origins.matches('https://a.test', {});
-    CorsPolicy.compile({ origin: fn, originCacheTtl: 30 }, 'UsersController.create').origins.matches('https://a.test', {});
-    CorsPolicy.compile({ origin: fn, originCacheTtl: 60, originTimeout: 50 }, 'UsersController.list').origins.matches('https://a.test', {});
+    CorsPolicy.compile({ origin: fn, originCacheTtl: 60 }, 'forRoot').origins.matches('https://a.test', nodeRequest);
+    CorsPolicy.compile({ origin: fn, originCacheTtl: 30 }, 'UsersController.create').origins.matches('https://a.test', nodeRequest);
+    CorsPolicy.compile({ origin: fn, originCacheTtl: 60, originTimeout: 50 }, 'UsersController.list').origins.matches('https://a.test', nodeRequest);
     expect(calls).toHaveLength(3);
   });
 });

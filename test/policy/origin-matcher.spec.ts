@@ -1,11 +1,15 @@
+import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from '@jest/globals';
 import { OriginMatcher } from '../../src/policy/origin-matcher.js';
+
+/** The matcher only hands the request on to a function origin. */
+const nodeRequest = {} as IncomingMessage;
 
 const exact = OriginMatcher.compile(['https://app.example.com', 'http://localhost:3000'], 'forRoot');
 
 describe('exact origins compare byte for byte', () => {
   it.each(['https://app.example.com', 'http://localhost:3000'])('allows %s', (origin) => {
-    expect(exact.matches(origin, {})).toBe(true);
+    expect(exact.matches(origin, nodeRequest)).toBe(true);
   });
 
   it.each([
@@ -26,19 +30,19 @@ describe('exact origins compare byte for byte', () => {
     ['the null origin', 'null'],
     ['an empty value', ''],
   ])('denies %s', (_case, origin) => {
-    expect(exact.matches(origin, {})).toBe(false);
+    expect(exact.matches(origin, nodeRequest)).toBe(false);
   });
 
   it("allows 'null' only when listed explicitly", () => {
-    expect(OriginMatcher.compile(['null'], 'forRoot').matches('null', {})).toBe(true);
-    expect(OriginMatcher.compile([/^.*$/], 'forRoot').matches('null', {})).toBe(false);
+    expect(OriginMatcher.compile(['null'], 'forRoot').matches('null', nodeRequest)).toBe(true);
+    expect(OriginMatcher.compile([/^.*$/], 'forRoot').matches('null', nodeRequest)).toBe(false);
   });
 });
 
 describe('patterns', () => {
   const subdomains = OriginMatcher.compile(['https://*.example.com'], 'forRoot');
   it.each(['https://a.example.com', 'https://a.b.example.com', 'https://x-1.example.com'])('*.example.com allows %s', (origin) => {
-    expect(subdomains.matches(origin, {})).toBe(true);
+    expect(subdomains.matches(origin, nodeRequest)).toBe(true);
   });
   it.each([
     ['the apex', 'https://example.com'],
@@ -50,17 +54,17 @@ describe('patterns', () => {
     ['an underscore label', 'https://a_b.example.com'],
     ['upper case', 'https://A.example.com'],
   ])('*.example.com denies %s', (_case, origin) => {
-    expect(subdomains.matches(origin, {})).toBe(false);
+    expect(subdomains.matches(origin, nodeRequest)).toBe(false);
   });
 
   const anyPort = OriginMatcher.compile(['http://localhost:*'], 'forRoot');
   it.each(['http://localhost:3000', 'http://localhost:65535', 'http://localhost'])('localhost:* allows %s', (origin) => {
-    expect(anyPort.matches(origin, {})).toBe(true);
+    expect(anyPort.matches(origin, nodeRequest)).toBe(true);
   });
   it.each(['https://localhost:3000', 'http://localhost.evil.com:3000', 'http://127.0.0.1:3000', 'http://localhost:0'])(
     'localhost:* denies %s',
     (origin) => {
-      expect(anyPort.matches(origin, {})).toBe(false);
+      expect(anyPort.matches(origin, nodeRequest)).toBe(false);
     },
   );
 });
@@ -68,13 +72,13 @@ describe('patterns', () => {
 describe('RegExp origins', () => {
   const regexp = OriginMatcher.compile([/^https:\/\/(app|admin)\.example\.com$/], 'forRoot');
   it('matches well-formed origins the RegExp accepts', () => {
-    expect(regexp.matches('https://admin.example.com', {})).toBe(true);
+    expect(regexp.matches('https://admin.example.com', nodeRequest)).toBe(true);
   });
   it('never sees a malformed origin, even one the RegExp would accept', () => {
     const loose = OriginMatcher.compile([/^https:\/\/.*\.example\.com$/], 'forRoot');
-    expect(loose.matches('https://evil.com, https://a.example.com', {})).toBe(false);
-    expect(loose.matches('https://evil.com/.example.com', {})).toBe(false);
-    expect(loose.matches('https://a.example.com', {})).toBe(true);
+    expect(loose.matches('https://evil.com, https://a.example.com', nodeRequest)).toBe(false);
+    expect(loose.matches('https://evil.com/.example.com', nodeRequest)).toBe(false);
+    expect(loose.matches('https://a.example.com', nodeRequest)).toBe(true);
   });
   it.each([
     ['between labels', /^https:\/\/app.example\.com$/],
@@ -98,12 +102,12 @@ describe('RegExp origins', () => {
     expect(() => OriginMatcher.compile([pattern], 'forRoot')).not.toThrow();
   });
   it('matches only a dot where the dot is written out', () => {
-    expect(OriginMatcher.compile([/^https:\/\/app[.]example[.]com$/], 'forRoot').matches('https://app-example.com', {})).toBe(false);
+    expect(OriginMatcher.compile([/^https:\/\/app[.]example[.]com$/], 'forRoot').matches('https://app-example.com', nodeRequest)).toBe(false);
   });
 
   it('does not compare absurdly long origins', () => {
     const any = OriginMatcher.compile([/^https:\/\/[a-z.]+$/], 'forRoot');
-    expect(any.matches(`https://${'a'.repeat(400)}.com`, {})).toBe(false);
+    expect(any.matches(`https://${'a'.repeat(400)}.com`, nodeRequest)).toBe(false);
   });
 });
 
