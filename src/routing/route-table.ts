@@ -1,5 +1,5 @@
 import { LegacyRouteConverter } from '@nestjs/core/router/legacy-route-converter.js';
-import { pathToRegexp } from 'path-to-regexp';
+import { type Group, parse, pathToRegexp, type Token } from 'path-to-regexp';
 
 /** One route as the HTTP adapter serves it: method (`ALL` for `@All()`), full path, optional host patterns. */
 export interface RouteDefinition<T> {
@@ -19,26 +19,37 @@ interface RouteEntry<T> {
   /** Position in the adapter's order: of several matches, the lowest wins. */
   order: number;
   method: string;
+  /** The route's whole path; the index only narrows which routes are tested, this decides. */
   path: RegExp;
   hosts: RegExp[] | undefined;
   value: T;
 }
 
-/** Routes filed under the literal segments their path starts with (`/api/v1/users/:id` under api → v1 → users). */
-interface PrefixNode<T> {
-  children: Map<string, PrefixNode<T>>;
-  /** Routes whose literal prefix ends here, in the adapter's order. */
+/** A route path segment as the index files it: its literal text, or `undefined` for any non-empty segment. */
+type SegmentKey = string | undefined;
+
+/** A path token once optional groups are expanded. */
+type FlatToken = Exclude<Token, Group>;
+
+/** Routes filed by their path segments: `/api/:id/items` under api → (parameter) → items. */
+interface SegmentNode<T> {
+  /** The order of the first route filed in this subtree; routes are filed in order, so no route below comes earlier. */
+  first: number;
+  literals: Map<string, SegmentNode<T>>;
+  /** For segments that match any non-empty request segment: those holding a parameter, and text without a key. */
+  param: SegmentNode<T> | undefined;
+  /** Routes whose indexed segments end here, in the adapter's order. */
   entries: RouteEntry<T>[];
 }
 
 /**
  * Finds the route a request reaches, so that a preflight is answered with the policy of the request it announces.
  * The first route in the adapter's order that matches method, path and host wins, as in the adapter. Routes are
- * indexed by their literal leading segments, so a request only tests the few routes that share its prefix, however
- * many the app has.
+ * filed in a tree of their path segments, literal or parametric, so a request only tests the routes along its own
+ * segments, however many the app has.
  */
 export class RouteTable<T> {
-  private readonly root: PrefixNode<T> = { children: new Map(), entries: [] };
+  private readonly root: SegmentNode<T> = segmentNode(0);
   private readonly caseSensitive: boolean;
   /** Paths the table could not compile; their requests fall back to the caller's default. */
   readonly unsupported: string[] = [];
@@ -50,8 +61,10 @@ export class RouteTable<T> {
     this.hostBound = routes.some((route) => route.hosts !== undefined);
     routes.forEach((route, order) => {
       let entry: RouteEntry<T>;
-      const path = toPathToRegexpSyntax(route.path);
+      let tokens: Token[];
       try {
+        const path = parse(toPathToRegexpSyntax(route.path));
+        tokens = path.tokens;
         entry = {
           order,
           method: route.method,
@@ -63,41 +76,95 @@ export class RouteTable<T> {
         this.unsupported.push(`${route.method} ${route.path}`);
         return;
       }
-      let node = this.root;
-      for (const segment of literalPrefix(path)) {
-        const key = this.caseSensitive ? segment : segment.toLowerCase();
-        let child = node.children.get(key);
-        if (child === undefined) node.children.set(key, (child = { children: new Map(), entries: [] }));
-        node = child;
+      // The regexp matches a path when one of these does; filed under each, the route is found by any path it matches.
+      // pathToRegexp has refused paths of more than 256 combinations, so there are few.
+      for (const sequence of groupCombinations(tokens)) {
+        let node = this.root;
+        for (const key of this.segmentKeys(sequence)) {
+          let child = key === undefined ? node.param : node.literals.get(key);
+          if (child === undefined) {
+            child = segmentNode(order);
+            if (key === undefined) node.param = child;
+            else node.literals.set(key, child);
+          }
+          node = child;
+        }
+        // Two combinations can lead to the same node (`{/:a}{/:b}`); the route's entry would be the last one there.
+        if (node.entries.at(-1) !== entry) node.entries.push(entry);
       }
-      node.entries.push(entry);
     });
   }
 
   /** The value of the route `method path` reaches on `hostname`; HEAD falls back to GET routes, as in Express. */
   match(method: string, path: string, hostname: string | undefined): T | undefined {
-    let best: RouteEntry<T> | undefined;
-    let node: PrefixNode<T> | undefined = this.root;
-    let start = 1;
-    while (node !== undefined) {
-      for (const entry of node.entries) {
-        if (best !== undefined && entry.order > best.order) break;
-        if (matches(entry, method, path, hostname)) {
-          best = entry;
-          break;
-        }
+    // Lower-casing keeps the slashes where they are, so the segments line up with those of `path`.
+    const segments = (this.caseSensitive ? path : path.toLowerCase()).split('/');
+    return this.find(this.root, segments, 1, { method, path, hostname }, undefined)?.value;
+  }
+
+  /** The first route in order, filed at `node` or below it, that matches the request and comes before `best`. */
+  private find(node: SegmentNode<T>, segments: string[], depth: number, request: Lookup, best: RouteEntry<T> | undefined): RouteEntry<T> | undefined {
+    if (best !== undefined && node.first > best.order) return best;
+    for (const entry of node.entries) {
+      if (best !== undefined && entry.order >= best.order) break;
+      if (matches(entry, request)) {
+        best = entry;
+        break;
       }
-      if (start > path.length) break;
-      const end = path.indexOf('/', start);
-      const segment = path.slice(start, end === -1 ? undefined : end);
-      node = node.children.get(this.caseSensitive ? segment : segment.toLowerCase());
-      start = end === -1 ? path.length + 1 : end + 1;
     }
-    return best?.value;
+    const segment = segments[depth];
+    if (segment === undefined) return best;
+    const literal = node.literals.get(segment);
+    if (literal !== undefined) best = this.find(literal, segments, depth + 1, request, best);
+    if (node.param !== undefined && segment !== '') best = this.find(node.param, segments, depth + 1, request, best);
+    return best;
+  }
+
+  /**
+   * The keys of the leading segments of a path without groups, each of which matches exactly one request segment.
+   * A wildcard can span segments, so the index stops before the segment holding one.
+   */
+  private segmentKeys(tokens: FlatToken[]): SegmentKey[] {
+    const segments = [{ text: '', param: false }];
+    for (const token of tokens) {
+      if (token.type === 'wildcard') {
+        segments.pop();
+        break;
+      }
+      if (token.type === 'param') {
+        segments[segments.length - 1].param = true;
+      } else {
+        const [head, ...rest] = token.value.split('/');
+        segments[segments.length - 1].text += head;
+        segments.push(...rest.map((text) => ({ text, param: false })));
+      }
+    }
+    // Paths that do not start with `/` are not indexed: their routes are tested for every request.
+    if (segments[0]?.text !== '' || segments[0].param) return [];
+    return segments.slice(1).map(({ text, param }) => (param ? undefined : this.literalKey(text)));
+  }
+
+  /**
+   * The key of literal text, as the path regexp compares it. Its case-insensitive flag folds ASCII letters as
+   * `toLowerCase` does, but not all others (`σ` matches `ς`), so other text is filed as any non-empty segment.
+   */
+  private literalKey(text: string): SegmentKey {
+    if (this.caseSensitive) return text;
+    return /^[\x00-\x7f]*$/.test(text) ? text.toLowerCase() : undefined;
   }
 }
 
-function matches<T>(entry: RouteEntry<T>, method: string, path: string, hostname: string | undefined): boolean {
+interface Lookup {
+  method: string;
+  path: string;
+  hostname: string | undefined;
+}
+
+function segmentNode<T>(first: number): SegmentNode<T> {
+  return { first, literals: new Map(), param: undefined, entries: [] };
+}
+
+function matches<T>(entry: RouteEntry<T>, { method, path, hostname }: Lookup): boolean {
   return (
     (entry.method === method || entry.method === 'ALL' || (method === 'HEAD' && entry.method === 'GET')) &&
     entry.path.test(path) &&
@@ -105,11 +172,18 @@ function matches<T>(entry: RouteEntry<T>, method: string, path: string, hostname
   );
 }
 
-/** The leading segments of a route path that hold no parameter, wildcard, group or escape. */
-function literalPrefix(path: string): string[] {
-  const segments = path.split('/').slice(1);
-  const literal = segments.findIndex((segment) => segment === '' || /[:*{}()\\?+!]/.test(segment));
-  return literal === -1 ? segments : segments.slice(0, literal);
+/** The paths without groups that a path stands for, with each optional group present or absent, as its regexp does. */
+function groupCombinations(tokens: Token[]): FlatToken[][] {
+  let combinations: FlatToken[][] = [[]];
+  for (const token of tokens) {
+    if (token.type === 'group') {
+      const inner = groupCombinations(token.tokens);
+      combinations = combinations.flatMap((before) => [before, ...inner.map((group) => [...before, ...group])]);
+    } else {
+      combinations = combinations.map((before) => [...before, token]);
+    }
+  }
+  return combinations;
 }
 
 /** Fastify routes may use find-my-way's `*` and a trailing optional `:param?`; Express ones are path-to-regexp 8. */

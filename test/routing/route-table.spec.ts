@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { RouteTable } from '../../src/routing/route-table.js';
 
 const EXPRESS = { caseSensitive: false, ignoreTrailingSlash: true };
@@ -86,5 +86,147 @@ describe('RouteTable', () => {
       RegExp.prototype.test = test;
     }
     expect(tested).toBeLessThan(10);
+  });
+
+  describe('with routes whose first segment is a parameter', () => {
+    const paramFirst = [route('GET', '/:tenant/users', 'tenant-users'), route('GET', '/:tenant/orders/:id', 'order')];
+
+    it('finds each by its later segments', () => {
+      const table = new RouteTable(paramFirst, EXPRESS);
+      expect(table.match('GET', '/acme/users', undefined)).toBe('tenant-users');
+      expect(table.match('GET', '/acme/orders/7', undefined)).toBe('order');
+      expect(table.match('GET', '/acme/orders', undefined)).toBeUndefined();
+      expect(table.match('GET', '/acme', undefined)).toBeUndefined();
+      expect(table.match('GET', '/acme/users/7', undefined)).toBeUndefined();
+    });
+
+    it('lets a literal route declared before them win where both match, and only there', () => {
+      const table = new RouteTable([route('GET', '/admin/users', 'admin'), ...paramFirst], EXPRESS);
+      expect(table.match('GET', '/admin/users', undefined)).toBe('admin');
+      expect(table.match('GET', '/acme/users', undefined)).toBe('tenant-users');
+      expect(table.match('GET', '/admin/orders/7', undefined)).toBe('order');
+    });
+
+    it('lets them win over a literal route declared after them', () => {
+      const table = new RouteTable([...paramFirst, route('GET', '/admin/users', 'admin'), route('GET', '/admin/orders/:id', 'admin-order')], EXPRESS);
+      expect(table.match('GET', '/admin/users', undefined)).toBe('tenant-users');
+      expect(table.match('GET', '/admin/orders/7', undefined)).toBe('order');
+    });
+  });
+
+  it('decides by order between a literal and a parameter sibling that both match, at any depth', () => {
+    const literalFirst = [route('GET', '/api/v1/:resource', 'literal-first'), route('GET', '/api/:version/items', 'param-second')];
+    const paramFirst = [route('GET', '/api/:version/items', 'param-first'), route('GET', '/api/v1/:resource', 'literal-second')];
+    for (const matching of [EXPRESS, STRICT]) {
+      expect(new RouteTable(literalFirst, matching).match('GET', '/api/v1/items', undefined)).toBe('literal-first');
+      expect(new RouteTable(literalFirst, matching).match('GET', '/api/v2/items', undefined)).toBe('param-second');
+      expect(new RouteTable(paramFirst, matching).match('GET', '/api/v1/items', undefined)).toBe('param-first');
+      expect(new RouteTable(paramFirst, matching).match('GET', '/api/v1/users', undefined)).toBe('literal-second');
+    }
+  });
+
+  it('matches wildcards after a parameter, in order with the routes beside them', () => {
+    const table = new RouteTable(
+      [
+        route('GET', '/:tenant/files/*path', 'files'),
+        route('GET', '/:tenant/files/:name', 'shadowed'),
+        route('GET', '/:tenant/docs/:page', 'page'),
+        route('GET', '/:tenant/{*rest}', 'rest'),
+      ],
+      EXPRESS,
+    );
+    expect(table.match('GET', '/acme/files/a', undefined)).toBe('files');
+    expect(table.match('GET', '/acme/files/a/b', undefined)).toBe('files');
+    expect(table.match('GET', '/acme/docs/intro', undefined)).toBe('page');
+    expect(table.match('GET', '/acme/docs/intro/more', undefined)).toBe('rest');
+    expect(table.match('GET', '/acme/files', undefined)).toBe('rest');
+    expect(table.match('GET', '/acme/', undefined)).toBe('rest');
+    expect(table.match('GET', '/acme', undefined)).toBeUndefined();
+  });
+
+  it('matches optional segments at the end, in the middle and nested, in order with the routes beside them', () => {
+    const table = new RouteTable(
+      [
+        route('GET', '/:tenant/items{/:id}', 'items'),
+        route('GET', '/:tenant/items/new', 'shadowed'),
+        route('GET', '/shop{/:tenant}/cart', 'cart'),
+        route('GET', '/:tenant/archive{/:year{/:month}}', 'archive'),
+        route('GET', '/:tenant/legacy/:id?', 'fastify-optional'),
+        route('GET', '/:tenant/cart', 'tenant-cart'),
+      ],
+      EXPRESS,
+    );
+    expect(table.match('GET', '/acme/items', undefined)).toBe('items');
+    expect(table.match('GET', '/acme/items/new', undefined)).toBe('items');
+    expect(table.match('GET', '/shop/cart', undefined)).toBe('cart');
+    expect(table.match('GET', '/shop/acme/cart', undefined)).toBe('cart');
+    expect(table.match('GET', '/acme/cart', undefined)).toBe('tenant-cart');
+    expect(table.match('GET', '/acme/archive', undefined)).toBe('archive');
+    expect(table.match('GET', '/acme/archive/2024/05', undefined)).toBe('archive');
+    expect(table.match('GET', '/acme/archive/2024/05/01', undefined)).toBeUndefined();
+    expect(table.match('GET', '/acme/legacy', undefined)).toBe('fastify-optional');
+    expect(table.match('GET', '/acme/legacy/3', undefined)).toBe('fastify-optional');
+    const newFirst = new RouteTable([route('GET', '/:tenant/items/new', 'new'), route('GET', '/:tenant/items{/:id}', 'items')], EXPRESS);
+    expect(newFirst.match('GET', '/acme/items/new', undefined)).toBe('new');
+    expect(newFirst.match('GET', '/acme/items/7', undefined)).toBe('items');
+  });
+
+  it('compares trailing slashes as configured after a parameter, and never takes an empty segment for one', () => {
+    const routes = [route('GET', '/:tenant/users', 'users'), route('GET', '/:tenant/team/', 'team')];
+    const lenient = new RouteTable(routes, EXPRESS);
+    const strict = new RouteTable(routes, STRICT);
+    const paths = ['/acme/users', '/acme/users/', '/acme/users//', '/acme/team', '/acme/team/', '//users', '/acme//users'];
+    expect(paths.map((path) => lenient.match('GET', path, undefined))).toEqual(['users', 'users', undefined, undefined, 'team', undefined, undefined]);
+    expect(paths.map((path) => strict.match('GET', path, undefined))).toEqual(['users', undefined, undefined, undefined, 'team', undefined, undefined]);
+  });
+
+  it('compares the case of literal segments after a parameter as configured', () => {
+    const routes = [route('GET', '/:tenant/Users', 'users'), route('GET', '/:tenant/ΟΔΟΣ', 'greek')];
+    const lenient = new RouteTable(routes, EXPRESS);
+    expect(['/acme/users', '/ACME/USERS', '/acme/Users'].map((path) => lenient.match('GET', path, undefined))).toEqual(['users', 'users', 'users']);
+    // The regexp's case-insensitive flag takes σ and ς for Σ, which toLowerCase does not tell apart from context.
+    expect(['/acme/οδοσ', '/acme/οδος', '/acme/ΟΔΟΣ'].map((path) => lenient.match('GET', path, undefined))).toEqual(['greek', 'greek', 'greek']);
+    const strict = new RouteTable(routes, STRICT);
+    expect(['/acme/users', '/ACME/Users', '/acme/οδος'].map((path) => strict.match('GET', path, undefined))).toEqual([undefined, 'users', undefined]);
+  });
+
+  it('answers HEAD with GET routes and any method with ALL routes behind a parameter', () => {
+    const table = new RouteTable(
+      [route('POST', '/:tenant/users', 'create'), route('GET', '/:tenant/users', 'list'), route('ALL', '/:tenant/*rest', 'any')],
+      EXPRESS,
+    );
+    expect(table.match('HEAD', '/acme/users', undefined)).toBe('list');
+    expect(table.match('POST', '/acme/users', undefined)).toBe('create');
+    expect(table.match('DELETE', '/acme/users', undefined)).toBe('any');
+    expect(table.match('HEAD', '/acme/x/y', undefined)).toBe('any');
+  });
+
+  it('tells host-bound routes behind a parameter apart by host', () => {
+    const table = new RouteTable([route('GET', '/:tenant/users', 'api', ['api.example.com']), route('GET', '/:tenant/users', 'any')], EXPRESS);
+    expect(table.hostBound).toBe(true);
+    expect(table.match('GET', '/acme/users', 'api.example.com')).toBe('api');
+    expect(table.match('GET', '/acme/users', 'www.example.com')).toBe('any');
+    expect(table.match('GET', '/acme/users', undefined)).toBe('any');
+    expect(new RouteTable([route('GET', '/:tenant/users', 'any')], EXPRESS).hostBound).toBe(false);
+  });
+
+  it('finds a route among 10,000 that start with a parameter by testing a handful', () => {
+    const routes = Array.from({ length: 10_000 }, (_, i) => [
+      route('GET', `/:tenant/r${i}`, `r${i}`),
+      route('GET', `/:tenant/r${i}/:id{/:part}`, `r${i}-id`),
+    ]).flat();
+    const table = new RouteTable([...routes, route('GET', '/:tenant/{*rest}', 'rest')], EXPRESS);
+    const paths = ['/acme/r9999', '/acme/r0/7/cover', '/acme/R5000/', '/acme/nothing/here', '/acme', '//r5'];
+    const test = jest.spyOn(RegExp.prototype, 'test');
+    const lookups = paths.map((path) => {
+      const before = test.mock.calls.length;
+      return { value: table.match('GET', path, undefined), tested: test.mock.calls.length - before };
+    });
+    test.mockRestore();
+    expect(lookups.map(({ value }) => value)).toEqual(['r9999', 'r0-id', 'r5000', 'rest', undefined, undefined]);
+    // At most the catch-all, the route of the request's second segment, and that of its third.
+    for (const { tested } of lookups) expect(tested).toBeLessThanOrEqual(3);
+    // An empty segment is no parameter value, so no route is worth testing.
+    expect(lookups[5].tested).toBe(0);
   });
 });
