@@ -1,16 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
 import { GUARDS_METADATA } from '@nestjs/common/constants.js';
-import { type AbstractHttpAdapter, ApplicationConfig, HttpAdapterHost, ModulesContainer, Reflector } from '@nestjs/core';
+import { ApplicationConfig, HttpAdapterHost, ModulesContainer, Reflector } from '@nestjs/core';
+import type { AdapterBinding } from './adapters/adapter-binding.js';
 import { CORS_LOGGER_CONTEXT, CORS_METADATA } from './cors.constants.js';
 import { CorsGuard } from './cors.guard.js';
 import { CORS_OPTIONS } from './cors.module-definition.js';
 import type { CorsModuleOptions, CorsOptions } from './cors-options.interface.js';
-import { type AdapterRequest, hostnameOf, pathOf } from './cors-request.js';
+import { type AdapterRequest, hostnameOf } from './cors-request.js';
 import { CandidatePolicies } from './policy/candidate-policies.js';
 import { CorsPolicy, mergeCorsOptions } from './policy/cors-policy.js';
 import { type DiscoveredRoute, discoverRoutes } from './routing/discover-routes.js';
-import { type PathMatching, type RouteDefinition, RouteTable } from './routing/route-table.js';
+import { OriginTimeoutError } from './policy/origin-function.js';
+import { type RouteDefinition, RouteTable } from './routing/route-table.js';
 
 type CorsMetadata = CorsOptions | false | undefined;
 
@@ -32,6 +34,9 @@ export class CorsPolicies {
   private readonly globalCandidates: CandidatePolicies;
   private readonly candidatesByPolicy = new Map<CorsPolicy, CandidatePolicies>();
   private routes: RouteTable<CandidatePolicies> | undefined;
+  private adapter: AdapterBinding | undefined;
+  /** Origin functions whose timeout was logged: a stalled backend is worth one warning, not one per request. */
+  private readonly slowOriginFunctions = new WeakSet<Function>();
 
   constructor(
     @Inject(CORS_OPTIONS) private readonly options: CorsModuleOptions | undefined,
@@ -50,8 +55,7 @@ export class CorsPolicies {
    * guards then), once `main.ts` has set the global prefix and versioning.
    */
   compileRoutes(): void {
-    const adapter = this.adapterHost.httpAdapter as AbstractHttpAdapter & { getRouteMatchingOptions?(): PathMatching };
-    const routes = discoverRoutes(this.modules, this.config, adapter);
+    const routes = discoverRoutes(this.modules, this.config, this.adapterHost.httpAdapter);
     const policies = routes.map((route) => this.forHandler(route.controller, route.handler));
     // With one policy for the whole app there is nothing to look up per request.
     if (policies.every((policy) => policy === this.global)) return;
@@ -73,17 +77,19 @@ export class CorsPolicies {
     for (const route of routes) {
       if (route.versionFiltered && versionGroups.get(groupOf(route))!.length > 1) guardHandler(route.handler);
     }
-    // Nest 12 adapters say how they match paths; for older ones, the defaults of Express 5 and of Fastify.
-    const matching =
-      adapter.getRouteMatchingOptions?.() ??
-      (adapter.getType() === 'express' ? { caseSensitive: false, ignoreTrailingSlash: true } : { caseSensitive: true, ignoreTrailingSlash: false });
+    if (this.adapter === undefined) return;
     this.routes = new RouteTable(
       definitions.map((definition) => ({ ...definition, value: this.candidatesOf(definition.value) })),
-      matching,
+      this.adapter.pathMatching(),
     );
     for (const route of this.routes.unsupported) {
       this.logger.warn(`cannot match the path of ${route}; its preflights are answered with the global policy`);
     }
+  }
+
+  /** The adapter the front door is bound to: how it routes a request's path. */
+  useAdapter(adapter: AdapterBinding): void {
+    this.adapter = adapter;
   }
 
   /** The policy of a controller method: route `@Cors` > controller `@Cors` > `forRoot` > defaults. */
@@ -117,7 +123,8 @@ export class CorsPolicies {
   forRequest(method: string, request: AdapterRequest): CandidatePolicies {
     const routes = this.routes;
     if (routes === undefined) return this.globalCandidates;
-    return routes.match(method, pathOf(request), routes.hostBound ? hostnameOf(request) : undefined) ?? this.globalCandidates;
+    const path = (this.adapter as AdapterBinding).routingPath(request);
+    return routes.match(method, path, routes.hostBound ? hostnameOf(request) : undefined) ?? this.globalCandidates;
   }
 
   private candidatesOf(policies: CorsPolicy[]): CandidatePolicies {
@@ -128,11 +135,18 @@ export class CorsPolicies {
   }
 
   /**
-   * Whether `policy` allows `origin`. A function origin that throws or rejects denies, and is logged: it never
-   * crashes the request.
+   * Whether `policy` allows `origin`. A function origin that throws, rejects or times out denies, and is logged (a
+   * timeout once per function): it never crashes the request.
    */
   isOriginAllowed(policy: CorsPolicy, origin: string, request: IncomingMessage): boolean | Promise<boolean> {
     const denyOnError = (error: unknown) => {
+      if (error instanceof OriginTimeoutError) {
+        if (!this.slowOriginFunctions.has(error.originFunction)) {
+          this.slowOriginFunctions.add(error.originFunction);
+          this.logger.error(`${error.message}; denied (later timeouts of this function are logged at debug level)`);
+        } else this.logger.debug(`${error.message}; denied`);
+        return false;
+      }
       this.logger.error(`origin function failed for ${JSON.stringify(origin)}; denied`, error instanceof Error ? error.stack : String(error));
       return false;
     };

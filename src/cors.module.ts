@@ -1,7 +1,6 @@
 import { type DynamicModule, Global, Logger, Module, type NestModule } from '@nestjs/common';
 import { type AbstractHttpAdapter, HttpAdapterHost } from '@nestjs/core';
-import { bindExpress } from './adapters/express.js';
-import { bindFastify } from './adapters/fastify.js';
+import { adapterBinding } from './adapters/adapter-binding.js';
 import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import { CorsFrontDoor } from './cors-front-door.js';
 import { CORS_OPTIONS, ConfigurableCorsModule } from './cors.module-definition.js';
@@ -27,8 +26,15 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
     // The adapter is there from `NestFactory.create()` on (from `createNestApplication()` in a test), before
     // `main.ts` adds anything to it and before `init()` adds the body parsers: the front door goes first.
     adapterHost.init$.subscribe(() => {
-      bindFrontDoor(adapterHost.httpAdapter, frontDoor);
-      warnOnEnableCors(adapterHost.httpAdapter);
+      const adapter = adapterHost.httpAdapter;
+      const binding = adapterBinding(adapter);
+      if (binding === undefined) {
+        new Logger(CORS_LOGGER_CONTEXT).error(`CorsModule supports the Express and Fastify adapters, not '${adapter.getType()}': CORS is not handled`);
+        return;
+      }
+      binding.bind(frontDoor);
+      policies.useAdapter(binding);
+      warnOnEnableCors(adapter);
     });
   }
 
@@ -41,13 +47,6 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
   configure(): void {
     this.policies.compileRoutes();
   }
-}
-
-function bindFrontDoor(adapter: AbstractHttpAdapter, frontDoor: CorsFrontDoor): void {
-  const type = adapter.getType();
-  if (type === 'express') bindExpress(adapter.getInstance(), frontDoor);
-  else if (type === 'fastify') bindFastify(adapter.getInstance(), frontDoor);
-  else new Logger(CORS_LOGGER_CONTEXT).error(`CorsModule supports the Express and Fastify adapters, not '${type}': CORS is not handled`);
 }
 
 /**

@@ -1,16 +1,24 @@
-import type { CorsFrontDoor, Next } from '../cors-front-door.js';
-import type { AdapterRequest } from '../cors-request.js';
 import type { ServerResponse } from 'node:http';
+import type { CorsFrontDoor, Next } from '../cors-front-door.js';
+import { type AdapterRequest, pathOf } from '../cors-request.js';
+import type { PathMatching } from '../routing/route-table.js';
+import type { AdapterBinding } from './adapter-binding.js';
 
-interface ExpressApp {
-  use(middleware: (request: AdapterRequest, response: ServerResponse, next: Next) => void): unknown;
+interface ExpressAdapter {
+  getInstance(): { use(middleware: (request: AdapterRequest, response: ServerResponse, next: Next) => void): unknown };
+  /** Nest 12 reports the router's `case sensitive routing` and `strict routing`; Nest 11 does not. */
+  getRouteMatchingOptions?(): PathMatching;
 }
 
 /**
- * Express: a middleware of the app itself, bound as soon as the adapter exists, so it comes before the body parsers
- * Nest adds at `init()` and before anything `main.ts` adds with `app.use()`; only the adapter's own request hook
- * runs earlier.
+ * Express: the front door is a middleware of the app itself, added as soon as the adapter exists, so it comes before
+ * the body parsers Nest adds at `init()` and before anything `main.ts` adds with `app.use()`; only the adapter's own
+ * request hook runs earlier. Express matches routes against the raw path, without decoding it.
  */
-export function bindExpress(app: ExpressApp, frontDoor: CorsFrontDoor): void {
-  app.use((request, response, next) => frontDoor.handle(request, response, next));
+export function expressBinding(adapter: ExpressAdapter): AdapterBinding {
+  return {
+    bind: (frontDoor: CorsFrontDoor) => adapter.getInstance().use((request, response, next) => frontDoor.handle(request, response, next)),
+    routingPath: pathOf,
+    pathMatching: () => adapter.getRouteMatchingOptions?.() ?? { caseSensitive: false, ignoreTrailingSlash: true },
+  };
 }

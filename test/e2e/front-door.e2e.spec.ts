@@ -7,6 +7,7 @@ import {
   Controller,
   type ExceptionFilter,
   Get,
+  type HttpServer,
   HttpException,
   type INestApplication,
   Injectable,
@@ -14,7 +15,7 @@ import {
   Res,
   type Type,
 } from '@nestjs/common';
-import { APP_FILTER, type HttpServer, HttpAdapterHost } from '@nestjs/core';
+import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import request from 'supertest';
 import { CorsGuard } from '../../src/cors.guard.js';
 import { CorsModule } from '../../src/index.js';
@@ -184,7 +185,9 @@ describe.each(ADAPTERS)('the front door on $name', (adapter) => {
 
   describe('on the hot path', () => {
     const canActivate = jest.spyOn(CorsGuard.prototype, 'canActivate');
-    afterEach(() => canActivate.mockClear());
+    afterEach(() => {
+      canActivate.mockClear();
+    });
 
     it('runs a handler without a CORS guard where the route alone decides the policy', async () => {
       expect((await http().get('/users').set('Origin', APP_ORIGIN)).status).toBe(200);

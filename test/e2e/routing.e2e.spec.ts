@@ -16,7 +16,7 @@ import {
 import { ApplicationConfig, RouterModule } from '@nestjs/core';
 import request from 'supertest';
 import { Cors, CorsModule } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, CapturingLogger, startApp } from './app.fixture.js';
+import { ADAPTERS, type AdapterCase, CapturingLogger, startApp, withApp } from './app.fixture.js';
 
 const ORIGIN = 'https://app.example.com';
 
@@ -326,5 +326,109 @@ describe.each(ADAPTERS)('route table on $name', (adapter) => {
         await app.close();
       }
     }
+  });
+});
+
+/** Handlers whose paths a request can spell in more than one way. */
+function spellingsApp(): Type {
+  @Controller('api')
+  class SpellingsController {
+    @handler('admin') @Put('admin') admin() {
+      return 'admin';
+    }
+    @handler('cafe') @Get('café') cafe() {
+      return 'cafe';
+    }
+  }
+  @Controller({ path: 'tenant', host: 'acme.example.com' })
+  class TenantController {
+    @handler('tenant') @Get() tenant() {
+      return 'tenant';
+    }
+  }
+  @Module({ imports: [CorsModule.forRoot({ origin: [ORIGIN], methods: '*' })], controllers: [SpellingsController, TenantController] })
+  class SpellingsModule {}
+  return SpellingsModule;
+}
+
+describe.each(ADAPTERS)('request targets on $name, as the adapter routes them', (adapter) => {
+  /** The handler the preflight's policy names must be the one the actual request reaches, or none where none runs. */
+  const expectSamePick = async (app: INestApplication, method: string, path: string, headers: Record<string, string> = {}) => {
+    const actual = await request(app.getHttpServer())[method.toLowerCase() as 'get'](path).set(headers);
+    const preflight = await request(app.getHttpServer()).options(path).set(headers).set('Origin', ORIGIN).set('Access-Control-Request-Method', method);
+    const ran = actual.status < 300 ? actual.text : undefined;
+    expect([method, path, allowedHeaderId(preflight.headers['access-control-allow-headers'])]).toEqual([method, path, ran]);
+    return ran;
+  };
+
+  it.each([
+    ['default router options', {}],
+    ['ignoreDuplicateSlashes and useSemicolonDelimiter', { routerOptions: { ignoreDuplicateSlashes: true, useSemicolonDelimiter: true } }],
+  ])('percent-encoding, non-ASCII, duplicate slashes and ; parameters (%s)', async (_case, options) => {
+    const app = await startApp(adapter, [spellingsApp()], { adapterOptions: options });
+    await withApp(app, async () => {
+      const ran: Array<string | undefined> = [];
+      for (const [method, path] of [
+        ['PUT', '/api/admin'],
+        ['PUT', '/api/adm%69n'],
+        ['PUT', '/api/%61dmin'],
+        ['GET', '/api/caf%C3%A9'],
+        ['GET', '/api/caf%c3%a9'],
+        ['PUT', '//api/admin'],
+        ['PUT', '/api//admin'],
+        ['PUT', '/api/admin;jsessionid=1'],
+      ]) {
+        ran.push(await expectSamePick(app, method, path));
+      }
+      // The comparison means something only where the adapter serves some spellings and not others.
+      expect(ran[0]).toBe('admin');
+      if (adapter.name === 'fastify') expect(ran.slice(1, 5)).toEqual(['admin', 'admin', 'cafe', 'cafe']);
+      if (adapter.name === 'fastify' && 'routerOptions' in options) expect(ran.slice(5)).toEqual(['admin', 'admin', 'admin']);
+    });
+  });
+
+  it('a host-bound controller behind a trusted proxy (X-Forwarded-Host)', async () => {
+    const trusting =
+      adapter.name === 'express'
+        ? { configure: (app: INestApplication) => app.getHttpAdapter().getInstance().set('trust proxy', true) }
+        : { adapterOptions: { trustProxy: true } };
+    const app = await startApp(adapter, [spellingsApp()], trusting);
+    await withApp(app, async () => {
+      expect(await expectSamePick(app, 'GET', '/tenant', { Host: 'internal.local', 'X-Forwarded-Host': 'acme.example.com' })).toBe('tenant');
+      expect(await expectSamePick(app, 'GET', '/tenant', { Host: 'acme.example.com', 'X-Forwarded-Host': 'other.example.com' })).toBeUndefined();
+    });
+  });
+});
+
+describe('HTTP/2 on fastify', () => {
+  it('routes a host-bound controller by :authority, preflight and actual request alike', async () => {
+    const { connect } = await import('node:http2');
+    const fastify = ADAPTERS.find((adapter) => adapter.name === 'fastify')!;
+    const app = await startApp(fastify, [spellingsApp()], { adapterOptions: { http2: true } as never });
+    await withApp(app, async () => {
+      await app.listen(0, '127.0.0.1');
+      const { port } = app.getHttpServer().address() as { port: number };
+      const session = connect(`http://127.0.0.1:${port}`);
+      const send = (headers: Record<string, string>) =>
+        new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+          const stream = session.request({ ':authority': `acme.example.com:${port}`, ...headers });
+          let body = '';
+          let head: Record<string, unknown> = {};
+          stream.on('response', (h) => (head = h));
+          stream.on('data', (chunk) => (body += chunk));
+          stream.on('end', () => resolve({ status: Number(head[':status']), headers: head, body }));
+          stream.on('error', reject);
+          stream.end();
+        });
+      try {
+        const actual = await send({ ':method': 'GET', ':path': '/tenant' });
+        expect(actual.body).toBe('tenant');
+        const preflight = await send({ ':method': 'OPTIONS', ':path': '/tenant', origin: ORIGIN, 'access-control-request-method': 'GET' });
+        expect(preflight.status).toBe(204);
+        expect(allowedHeaderId(preflight.headers['access-control-allow-headers'] as string)).toBe('tenant');
+      } finally {
+        session.close();
+      }
+    });
   });
 });
