@@ -9,6 +9,7 @@ import {
   GLOBAL_POLICY,
   PARTNER_ORIGIN,
   appModule,
+  CapturingLogger,
   corsHeaderNames,
   handled,
   startApp,
@@ -291,6 +292,42 @@ describe.each(ADAPTERS)('nestjs-cors app setup on $name', (adapter) => {
         expect(actual.status).toBe(403);
       }
       expect((await request(server).get('/users')).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('denies an origin function that never answers after originTimeout, logging it once; asks once per origin within originCacheTtl', async () => {
+    const logger = new CapturingLogger();
+    const calls: string[] = [];
+    const app = await startApp(
+      adapter,
+      [
+        appModule({
+          origin: function partnerDirectory(origin: string) {
+            calls.push(origin);
+            return origin === 'https://stalled.test' ? new Promise<boolean>(() => undefined) : Promise.resolve(origin === APP_ORIGIN);
+          },
+          originTimeout: 50,
+          originCacheTtl: 60,
+          methods: ['GET', 'POST'],
+        }),
+      ],
+      { appOptions: { logger } },
+    );
+    try {
+      const server = app.getHttpServer();
+      for (let i = 0; i < 2; i++) {
+        const pre = await request(server).options('/users').set('Origin', 'https://stalled.test').set('Access-Control-Request-Method', 'POST');
+        expect(pre.status).toBe(403);
+        expect((await request(server).post('/users').set('Origin', 'https://stalled.test')).status).toBe(403);
+      }
+      const errors = logger.lines.filter((line) => line.level === 'error' && line.context === 'Cors');
+      expect(errors.map((line) => line.message)).toEqual([expect.stringMatching(/^origin function partnerDirectory did not answer for "https:\/\/stalled\.test" within 50 ms; denied/)]);
+      calls.length = 0;
+      const burst = await Promise.all(Array.from({ length: 20 }, () => request(server).get('/users').set('Origin', APP_ORIGIN)));
+      expect(burst.map((res) => res.headers['access-control-allow-origin'])).toEqual(Array(20).fill(APP_ORIGIN));
+      expect(calls).toEqual([APP_ORIGIN]);
     } finally {
       await app.close();
     }
