@@ -63,7 +63,12 @@ export interface CorsOptions {
   optionsSuccessStatus?: number;
   /** Pass accepted preflights on to the route's own `@Options()` handler. Default `false`. */
   preflightContinue?: boolean;
-  /** Answer `Access-Control-Request-Private-Network` for allowed origins. Default `false`. */
+  /**
+   * Answer `Access-Control-Request-Private-Network: true` with `Access-Control-Allow-Private-Network: true` on
+   * accepted preflights. Default `false`. Only for clients that still send Private Network Access preflights (Chromium
+   * 104–141 and embedders built on them): since version 142 Chromium asks the user instead (Local Network Access) and
+   * sends no such header, and Firefox never did; for those this option changes nothing.
+   */
   allowPrivateNetwork?: boolean;
   /** CSRF protection: reject disallowed cross-origin requests with 403 before the handler runs. Default `'unsafe'`. */
   enforce?: CorsEnforce;

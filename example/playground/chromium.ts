@@ -5,7 +5,7 @@ import { type Browser, chromium } from 'playwright-core';
  * Chromium from npm with our own flags only. Never the package's default args: they include
  * --disable-web-security, which turns CORS off and would make every CORS check meaningless.
  */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: await Sparticuz.executablePath(),
     args: [
@@ -17,6 +17,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      ...extraArgs,
     ],
   });
 }

@@ -47,6 +47,7 @@ export interface Received {
   requestMethod?: string;
   requestHeaders?: string;
   cookie?: string;
+  privateNetwork?: string;
 }
 
 /** Records every request the app's HTTP server receives, ahead of the app itself. */
@@ -60,6 +61,7 @@ export function recordRequests(app: INestApplication, into: Received[]): void {
       requestMethod: header('access-control-request-method'),
       requestHeaders: header('access-control-request-headers'),
       cookie: header('cookie'),
+      privateNetwork: header('access-control-request-private-network'),
     });
   });
 }
