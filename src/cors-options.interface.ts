@@ -26,9 +26,8 @@ export interface CorsOptions {
    * other requests from that origin wait for that answer instead of calling it again. Errors and timeouts are never
    * remembered. Policies with the same function, `originCacheTtl` and `originTimeout` (such as controllers that
    * inherit `forRoot`'s function) share one cache of at most 1,000 origins and one call per origin; policies whose
-   * TTL or timeout differ have their own. Default `0`: ask the function on every request, with that request, and
-   * share nothing, not even an answer in flight, as the function may decide on more than the origin. Ignored for
-   * other kinds of `origin`.
+   * TTL or timeout differ have their own. Default `0`: remember nothing; a request whose origin is not being answered
+   * already asks the function, with that request. Ignored for other kinds of `origin`.
    */
   originCacheTtl?: number;
   /**

@@ -32,7 +32,7 @@ export class OriginTimeoutError extends Error {
  */
 const shared = new WeakMap<CorsOriginFunction, Map<string, SharedOriginFunction>>();
 
-/** An origin function with its timeout and, with `originCacheTtl`, its answers and its lookups in flight. */
+/** An origin function with its timeout, its lookups in flight and, with `originCacheTtl`, its answers. */
 export class SharedOriginFunction {
   private readonly answers = new Map<string, { allowed: boolean; expires: number }>();
   private readonly pending = new Map<string, Promise<boolean>>();
@@ -54,11 +54,10 @@ export class SharedOriginFunction {
 
   /**
    * The function's answer for `origin`. It rejects, uncached, when the function throws, rejects or does not answer in
-   * time (`OriginTimeoutError`). Without a TTL every request asks with its own request object: the function may decide
-   * on more than the origin, so not even an answer in flight is shared.
+   * time (`OriginTimeoutError`). While an answer for `origin` is in flight, every request from that origin waits for
+   * it (50 concurrent requests make one call); with a TTL the answer is also remembered.
    */
   ask(origin: string, request: IncomingMessage): boolean | Promise<boolean> {
-    if (this.ttlMs === 0) return this.call(origin, request);
     const known = this.answers.get(origin);
     if (known !== undefined && known.expires > Date.now()) return known.allowed;
     const inFlight = this.pending.get(origin);
@@ -84,6 +83,7 @@ export class SharedOriginFunction {
 
   /** The oldest entry makes room when full. */
   private remember(origin: string, allowed: boolean): boolean {
+    if (this.ttlMs === 0) return allowed;
     this.answers.delete(origin);
     if (this.answers.size >= MAX_CACHED_ORIGINS) this.answers.delete(this.answers.keys().next().value as string);
     this.answers.set(origin, { allowed, expires: Date.now() + this.ttlMs });

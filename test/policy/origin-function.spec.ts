@@ -130,12 +130,18 @@ describe('originCacheTtl', () => {
     expect(calls).toHaveLength(1);
   });
 
-  it('without a TTL, asks on every request with that request, even while an answer is in flight', async () => {
-    const { calls, fn } = counting(async () => true);
+  it('without a TTL, shares the answer in flight but remembers nothing once it is given', async () => {
+    let answer!: (allowed: boolean) => void;
+    const { calls, fn } = counting(() => new Promise<boolean>((resolve) => (answer = resolve)));
     const matcher = OriginMatcher.compile(fn, 'forRoot');
     const answers = Array.from({ length: 50 }, () => matcher.matches('https://a.test', nodeRequest));
-    expect(calls).toHaveLength(50);
+    expect(calls).toHaveLength(1);
+    answer(true);
     expect(await Promise.all(answers)).toEqual(Array(50).fill(true));
+    const later = matcher.matches('https://a.test', nodeRequest);
+    expect(calls).toHaveLength(2);
+    answer(false);
+    expect(await later).toBe(false);
   });
 
   it('is one cache for every policy with the same function, TTL and timeout, with one bound for all', () => {
