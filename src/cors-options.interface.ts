@@ -73,5 +73,38 @@ export interface CorsOptions {
   enforce?: CorsEnforce;
 }
 
-/** The options of `CorsModule.forRoot()`: the global policy. */
-export type CorsModuleOptions = CorsOptions;
+/**
+ * The names of the policies `forRoot({ policies })` defines. Empty, so any string is a name; declare yours to have
+ * `@Cors('name')` checked by the compiler:
+ *
+ * ```ts
+ * declare module 'nestjs-cors' {
+ *   interface CorsPolicyNames { partner: true; public: true }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface CorsPolicyNames {}
+
+export type CorsPolicyName = keyof CorsPolicyNames extends never ? string : Extract<keyof CorsPolicyNames, string>;
+
+/** A policy for requests to paths no controller serves (a GraphQL endpoint, static files, an `app.use()` router). */
+export interface CorsPathPolicy {
+  /** Matched against the request path like a route path of the adapter (`/graphql`, `/static/*path`). */
+  path: string;
+  /** A name from `policies`, or options of its own; both over the global policy, field by field. */
+  policy: CorsPolicyName | CorsOptions;
+}
+
+/** The options of `CorsModule.forRoot()`: the global policy, and the named and path policies built on it. */
+export interface CorsModuleOptions extends CorsOptions {
+  /** Policies defined once, applied with `@Cors('name')` or `@Cors('name', overrides)`. */
+  policies?: Record<string, CorsOptions>;
+  /** Policies of paths no controller serves; any other such path gets the global policy. */
+  paths?: CorsPathPolicy[];
+}
+
+/** What `forRootAsync({ useClass })` and `forRootAsync({ useExisting })` expect of the class. */
+export interface CorsOptionsFactory {
+  createCorsOptions(): CorsModuleOptions | Promise<CorsModuleOptions>;
+}

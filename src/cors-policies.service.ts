@@ -1,64 +1,98 @@
 import type { IncomingMessage } from 'node:http';
-import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type Type } from '@nestjs/common';
 import { GUARDS_METADATA } from '@nestjs/common/constants.js';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer, Reflector } from '@nestjs/core';
 import type { AdapterBinding } from './adapters/adapter-binding.js';
-import { CORS_LOGGER_CONTEXT, CORS_METADATA } from './cors.constants.js';
+import { CORS_LOGGER_CONTEXT, CORS_METADATA, CORS_OPTIONS_SOURCE } from './cors.constants.js';
+import type { CorsMetadata } from './cors.decorator.js';
 import { CorsGuard } from './cors.guard.js';
 import { CORS_OPTIONS } from './cors.module-definition.js';
 import type { CorsModuleOptions, CorsOptions } from './cors-options.interface.js';
+import { CorsConfigError } from './policy/cors-config.error.js';
 import { type AdapterRequest, hostnameOf } from './cors-request.js';
 import { CandidatePolicies } from './policy/candidate-policies.js';
-import { CorsPolicy, mergeCorsOptions } from './policy/cors-policy.js';
+import { CorsPolicy, mergePolicyLevels, type PolicyLevel } from './policy/cors-policy.js';
 import { type DiscoveredRoute, discoverRoutes } from './routing/discover-routes.js';
 import { OriginTimeoutError } from './policy/origin-function.js';
 import { type RouteDefinition, RouteTable } from './routing/route-table.js';
-
-type CorsMetadata = CorsOptions | false | undefined;
 
 /** The one guard every handler behind a version filter shares (see `CorsGuard`). */
 const VERSIONED_HANDLER_GUARD = new CorsGuard();
 
 /**
- * Every CORS policy of the app, compiled at bootstrap: the global one from `forRoot`, one per distinct `@Cors()`
- * combination, and the route table that tells which applies to a request before Nest has routed it.
+ * Every CORS policy of the app, compiled at bootstrap: the global one from `forRoot`, the named and path ones, one per
+ * distinct `@Cors()` combination, and the route tables that tell which applies to a request before Nest has routed it.
  */
 @Injectable()
 export class CorsPolicies {
   private readonly global: CorsPolicy;
+  private readonly globalLevel: PolicyLevel;
+  private readonly named: ReadonlyMap<string, CorsOptions>;
+  private readonly pathPolicies: Array<{ path: string; policy: CorsPolicy }> = [];
   private readonly logger = new Logger(CORS_LOGGER_CONTEXT);
   /** Compiled policies by controller metadata, then route metadata: one compilation per distinct combination. */
-  private readonly compiled = new Map<CorsMetadata, Map<CorsMetadata, CorsPolicy>>();
+  private readonly compiled = new Map<CorsMetadata | undefined, Map<CorsMetadata | undefined, CorsPolicy>>();
   /** The last answer of `forHandler` for each handler, so a request does not read metadata again. */
   private readonly byHandler = new WeakMap<Function, { controller: Type; policy: CorsPolicy }>();
   private readonly globalCandidates: CandidatePolicies;
   private readonly candidatesByPolicy = new Map<CorsPolicy, CandidatePolicies>();
   private routes: RouteTable<CandidatePolicies> | undefined;
+  private paths: RouteTable<CandidatePolicies> | undefined;
   private adapter: AdapterBinding | undefined;
   /** Origin functions whose timeout was logged: a stalled backend is worth one warning, not one per request. */
   private readonly slowOriginFunctions = new WeakSet<Function>();
 
   constructor(
-    @Inject(CORS_OPTIONS) private readonly options: CorsModuleOptions | undefined,
+    @Inject(CORS_OPTIONS) options: CorsModuleOptions | undefined,
+    @Optional() @Inject(CORS_OPTIONS_SOURCE) source: string | undefined,
     private readonly reflector: Reflector,
     private readonly modules: ModulesContainer,
     private readonly config: ApplicationConfig,
     private readonly adapterHost: HttpAdapterHost,
   ) {
-    this.global = CorsPolicy.compile(mergeCorsOptions(options), 'forRoot');
+    source ??= 'forRoot';
+    const { policies = {}, paths = [], ...global } = options ?? {};
+    this.globalLevel = { source, options: global };
+    this.named = new Map(Object.entries(policies));
+    const errors = new ConfigErrors();
+    this.global = errors.check(() => CorsPolicy.compile(global, source)) ?? CorsPolicy.compile({}, source);
+    for (const [name, named] of this.named) {
+      errors.check(() => this.compileLevels([this.globalLevel, { source: `${source} policy '${name}'`, options: named }]));
+    }
+    paths.forEach(({ path, policy }, i) => {
+      const location = `${source} paths[${i}] (${String(path)})`;
+      errors.check(() => {
+        if (typeof path !== 'string') throw new CorsConfigError(location, `'path' must be a string`);
+        const level = typeof policy === 'string' ? this.namedLevel(policy, location) : { source: location, options: policy };
+        this.pathPolicies.push({ path, policy: this.compileLevels([this.globalLevel, level]) });
+      });
+    });
+    errors.throwIfAny();
     this.globalCandidates = this.candidatesOf([this.global]);
   }
 
   /**
-   * Validates every endpoint's policy (a `CorsConfigError` stops the bootstrap), builds the route table and gives the
-   * guard to the handlers the table cannot tell apart. Called before Nest registers routes (it reads a handler's
-   * guards then), once `main.ts` has set the global prefix and versioning.
+   * Validates every endpoint's policy (all mistakes are reported together in one `CorsConfigError`, which stops the
+   * bootstrap), builds the route tables and gives the guard to the handlers the table cannot tell apart. Called before
+   * Nest registers routes (it reads a handler's guards then), once `main.ts` has set the global prefix and versioning.
    */
   compileRoutes(): void {
     const routes = discoverRoutes(this.modules, this.config, this.adapterHost.httpAdapter);
-    const policies = routes.map((route) => this.forHandler(route.controller, route.handler));
-    // With one policy for the whole app there is nothing to look up per request.
-    if (policies.every((policy) => policy === this.global)) return;
+    const errors = new ConfigErrors();
+    const policies = routes.map(
+      (route) => errors.check(() => this.forHandler(route.controller, route.handler, route.handlerName)) ?? this.global,
+    );
+    errors.throwIfAny();
+    if (this.adapter === undefined) return;
+    const matching = this.adapter.pathMatching();
+    if (this.pathPolicies.length > 0) {
+      this.paths = new RouteTable(
+        this.pathPolicies.map(({ path, policy }) => ({ method: 'ALL', path, value: this.candidatesOf([policy]) })),
+        matching,
+      );
+    }
+    // With one policy for every route, and none for other paths, there is nothing to look up per request.
+    if (this.paths === undefined && policies.every((policy) => policy === this.global)) return;
 
     // Handlers behind a version filter on the same method, path and host are one route to a preflight.
     const definitions: Array<RouteDefinition<CorsPolicy[]>> = [];
@@ -77,12 +111,11 @@ export class CorsPolicies {
     for (const route of routes) {
       if (route.versionFiltered && versionGroups.get(groupOf(route))!.length > 1) guardHandler(route.handler);
     }
-    if (this.adapter === undefined) return;
     this.routes = new RouteTable(
       definitions.map((definition) => ({ ...definition, value: this.candidatesOf(definition.value) })),
-      this.adapter.pathMatching(),
+      matching,
     );
-    for (const route of this.routes.unsupported) {
+    for (const route of [...this.routes.unsupported, ...(this.paths?.unsupported ?? [])]) {
       this.logger.warn(`cannot match the path of ${route}; its preflights are answered with the global policy`);
     }
   }
@@ -92,39 +125,72 @@ export class CorsPolicies {
     this.adapter = adapter;
   }
 
-  /** The policy of a controller method: route `@Cors` > controller `@Cors` > `forRoot` > defaults. */
-  forHandler(controller: Type, handler: Function): CorsPolicy {
+  /** The policy of a controller method: route `@Cors` > controller `@Cors` > named policy > `forRoot` > defaults. */
+  forHandler(controller: Type, handler: Function, handlerName = handler.name): CorsPolicy {
     const known = this.byHandler.get(handler);
     if (known?.controller === controller) return known.policy;
-    const policy = this.resolve(controller, handler);
+    const policy = this.resolve(controller, handler, handlerName);
     this.byHandler.set(handler, { controller, policy });
     return policy;
   }
 
-  private resolve(controller: Type, handler: Function): CorsPolicy {
-    const onController = this.reflector.get<CorsMetadata>(CORS_METADATA, controller);
-    const onRoute = this.reflector.get<CorsMetadata>(CORS_METADATA, handler);
+  private resolve(controller: Type, handler: Function, handlerName: string): CorsPolicy {
+    const onController = this.reflector.get<CorsMetadata | undefined>(CORS_METADATA, controller);
+    const onRoute = this.reflector.get<CorsMetadata | undefined>(CORS_METADATA, handler);
     if (onController === undefined && onRoute === undefined) return this.global;
     let byRoute = this.compiled.get(onController);
-    if (byRoute === undefined) this.compiled.set(onController, (byRoute = new Map()));
+    if (byRoute === undefined) {
+      // A mistake of the controller's own `@Cors` is reported against the controller, not its first route.
+      if (onController !== undefined) this.compileLevels(this.levels(controller.name, onController));
+      this.compiled.set(onController, (byRoute = new Map()));
+    }
     let policy = byRoute.get(onRoute);
     if (policy === undefined) {
-      const location = `${controller.name}.${handler.name}`;
-      policy = CorsPolicy.compile(mergeCorsOptions(this.options, onController, onRoute), location);
+      const location = `${controller.name}.${handlerName}`;
+      policy = this.compileLevels(this.levels(controller.name, onController, location, onRoute));
       byRoute.set(onRoute, policy);
     }
     return policy;
   }
 
+  /** The levels of an endpoint's policy, most general first; the last level's source names the endpoint. */
+  private levels(controllerName: string, onController: CorsMetadata | undefined, routeName?: string, onRoute?: CorsMetadata): PolicyLevel[] {
+    const levels = [this.globalLevel];
+    const name = onRoute?.policy ?? onController?.policy;
+    if (name !== undefined) levels.push(this.namedLevel(name, onRoute?.policy !== undefined ? (routeName as string) : controllerName));
+    levels.push({ source: controllerName, options: onController?.options });
+    if (routeName !== undefined) levels.push({ source: routeName, options: onRoute?.options });
+    return levels;
+  }
+
+  private namedLevel(name: string, usedIn: string): PolicyLevel {
+    const options = this.named.get(name);
+    if (options === undefined) {
+      const known = this.named.size === 0 ? 'forRoot defines no policies' : `known: ${[...this.named.keys()].join(', ')}`;
+      throw new CorsConfigError(usedIn, `unknown policy '${name}' (${known})`);
+    }
+    return { source: `policy '${name}'`, options };
+  }
+
+  /** Compiles merged levels; an error names the last level and, for an inherited conflict, where each value came from. */
+  private compileLevels(levels: PolicyLevel[]): CorsPolicy {
+    const { options, sources } = mergePolicyLevels(levels);
+    return CorsPolicy.compile(options, levels[levels.length - 1].source, sources);
+  }
+
   /**
-   * The policies of the route a request for `method` at the request's path reaches; the global one where no route
-   * matches. The path is read only when the app has more than one policy, the host only when a route is host-bound.
+   * The policies of the route a request for `method` at the request's path reaches; where no controller route
+   * matches, those of a matching `paths` entry, else the global one. The path is read only when the app has more than one policy, the host only when a route is host-bound.
    */
   forRequest(method: string, request: AdapterRequest): CandidatePolicies {
     const routes = this.routes;
     if (routes === undefined) return this.globalCandidates;
     const path = (this.adapter as AdapterBinding).routingPath(request);
-    return routes.match(method, path, routes.hostBound ? hostnameOf(request) : undefined) ?? this.globalCandidates;
+    return (
+      routes.match(method, path, routes.hostBound ? hostnameOf(request) : undefined) ??
+      this.paths?.match(method, path, undefined) ??
+      this.globalCandidates
+    );
   }
 
   private candidatesOf(policies: CorsPolicy[]): CandidatePolicies {
@@ -163,4 +229,24 @@ export class CorsPolicies {
 function guardHandler(handler: Function): void {
   const guards: unknown[] = Reflect.getMetadata(GUARDS_METADATA, handler) ?? [];
   if (!guards.includes(VERSIONED_HANDLER_GUARD)) Reflect.defineMetadata(GUARDS_METADATA, [VERSIONED_HANDLER_GUARD, ...guards], handler);
+}
+
+/** Collects the `CorsConfigError`s of a bootstrap, to report them all at once. */
+class ConfigErrors {
+  private readonly errors: CorsConfigError[] = [];
+
+  /** Runs `compile`; a `CorsConfigError` is kept (once) and gives `undefined`. */
+  check<T>(compile: () => T): T | undefined {
+    try {
+      return compile();
+    } catch (error) {
+      if (!(error instanceof CorsConfigError)) throw error;
+      for (const each of error.errors) if (!this.errors.some((known) => known.message === each.message)) this.errors.push(each);
+      return undefined;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.errors.length > 0) throw CorsConfigError.all(this.errors);
+  }
 }

@@ -4,3 +4,5 @@ export const CORS_METADATA = 'nestjs-cors:options';
 export const CORS_DECISION = Symbol('nestjs-cors:decision');
 /** Logger context of every CORS message. */
 export const CORS_LOGGER_CONTEXT = 'Cors';
+/** Whether the options came from `forRoot` or `forRootAsync`, for the messages of `CorsConfigError`. */
+export const CORS_OPTIONS_SOURCE = Symbol('nestjs-cors:options-source');

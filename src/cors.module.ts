@@ -1,11 +1,13 @@
 import { type DynamicModule, Global, Logger, Module, type NestModule } from '@nestjs/common';
-import { type AbstractHttpAdapter, HttpAdapterHost } from '@nestjs/core';
+import { MODULE_METADATA } from '@nestjs/common/constants.js';
+import { type AbstractHttpAdapter, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { adapterBinding } from './adapters/adapter-binding.js';
-import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
+import { CORS_LOGGER_CONTEXT, CORS_OPTIONS_SOURCE } from './cors.constants.js';
 import { CorsFrontDoor } from './cors-front-door.js';
-import { CORS_OPTIONS, ConfigurableCorsModule } from './cors.module-definition.js';
+import { ASYNC_OPTIONS_TYPE, CORS_OPTIONS, ConfigurableCorsModule } from './cors.module-definition.js';
 import type { CorsModuleOptions } from './cors-options.interface.js';
 import { CorsPolicies } from './cors-policies.service.js';
+import { CorsConfigError } from './policy/cors-config.error.js';
 
 /**
  * Per-endpoint CORS. Import it once, with `forRoot()` or `forRootAsync()`: it is global, and puts its front door
@@ -21,6 +23,7 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
     adapterHost: HttpAdapterHost,
     frontDoor: CorsFrontDoor,
     private readonly policies: CorsPolicies,
+    private readonly modules: ModulesContainer,
   ) {
     super();
     // The adapter is there from `NestFactory.create()` on (from `createNestApplication()` in a test), before
@@ -43,10 +46,36 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
     return super.forRoot(options);
   }
 
+  /** Options from a factory (`ConfigService`, env), resolved when the app starts; errors in them name `forRootAsync`. */
+  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    const module = super.forRootAsync(options);
+    return { ...module, providers: [...(module.providers ?? []), { provide: CORS_OPTIONS_SOURCE, useValue: 'forRootAsync' }] };
+  }
+
   /** Nest configures middleware after `main.ts` has set the prefix and versioning, and before it registers routes. */
   configure(): void {
+    checkImportedOnce(this.modules);
     this.policies.compileRoutes();
   }
+}
+
+/**
+ * Two imports with different options make two front doors that answer the same requests with different policies (a
+ * preflight passes one, its request fails the other). One import, with `@Cors()` and named policies for the rest.
+ */
+function checkImportedOnce(modules: ModulesContainer): void {
+  if ([...modules.values()].filter((module) => module.metatype === CorsModule).length < 2) return;
+  // Declared imports only: Nest links a global module into every module.
+  const importsCors = (declared: unknown) =>
+    declared === CorsModule || (typeof declared === 'object' && declared !== null && (declared as DynamicModule).module === CorsModule);
+  const importers = [...modules.values()]
+    .filter((module) => (Reflect.getMetadata(MODULE_METADATA.IMPORTS, module.metatype) ?? []).some(importsCors))
+    .map((module) => module.metatype.name);
+  throw new CorsConfigError(
+    'CorsModule',
+    `imported more than once, by ${importers.join(' and ')}: import it once, in the root module, and use @Cors() or named ` +
+      `policies (forRoot({ policies })) for the endpoints that differ`,
+  );
 }
 
 /**

@@ -8,5 +8,9 @@ export type {
   CorsOrigin,
   CorsOriginEntry,
   CorsOriginFunction,
+  CorsOptionsFactory,
+  CorsPathPolicy,
+  CorsPolicyName,
+  CorsPolicyNames,
 } from './cors-options.interface.js';
 export { CorsConfigError } from './policy/cors-config.error.js';

@@ -46,17 +46,34 @@ export interface PreflightRequest {
   privateNetwork: boolean;
 }
 
+/** One level of a policy (`forRoot`, a named policy, a controller, a route) and where it was written. */
+export interface PolicyLevel {
+  source: string;
+  options: CorsOptions | false | undefined;
+}
+
+/** Where each field of a merged policy came from, so an error caused by an inherited value can say so. */
+export type OptionSources = Partial<Record<keyof CorsOptions, string>>;
+
 /**
- * Combines policy levels field by field, the last one winning: `defaults, forRoot, controller, route`.
- * `false` (from `@Cors(false)`) closes the endpoint to every origin; more specific levels can still reopen it.
+ * Combines policy levels field by field, the last one winning: `forRoot, named policy, controller, route`. Arrays
+ * replace, they never merge. `false` (from `@Cors(false)`) closes the endpoint to every origin; more specific levels
+ * can still reopen it.
  */
-export function mergeCorsOptions(...levels: ReadonlyArray<CorsOptions | false | undefined>): CorsOptions {
-  const merged: CorsOptions = {};
-  for (const level of levels) {
-    if (level === false) merged.origin = [];
-    else if (level !== undefined) Object.assign(merged, level);
+export function mergePolicyLevels(levels: readonly PolicyLevel[]): { options: CorsOptions; sources: OptionSources } {
+  const options: CorsOptions = {};
+  const sources: OptionSources = {};
+  for (const { source, options: level } of levels) {
+    const fields: CorsOptions = level === false ? { origin: [] } : (level ?? {});
+    Object.assign(options, fields);
+    for (const key of Object.keys(fields) as Array<keyof CorsOptions>) sources[key] = source;
   }
-  return merged;
+  return { options, sources };
+}
+
+/** `mergePolicyLevels` without the sources. */
+export function mergeCorsOptions(...levels: ReadonlyArray<CorsOptions | false | undefined>): CorsOptions {
+  return mergePolicyLevels(levels.map((options) => ({ source: '', options }))).options;
 }
 
 /**
@@ -77,9 +94,12 @@ export class CorsPolicy {
   private readonly preflightHeaders: CorsHeaders;
   private readonly actualHeaders: CorsHeaders;
 
-  /** Validates `options` (merged with the defaults) and compiles them; throws `CorsConfigError` naming `location`. */
-  static compile(options: CorsOptions, location: string): CorsPolicy {
-    return new CorsPolicy(validate({ ...CORS_DEFAULTS, ...options }, location), location);
+  /**
+   * Validates `options` (merged with the defaults) and compiles them; throws `CorsConfigError` naming `location`, and
+   * where a conflicting field was inherited from (`sources`).
+   */
+  static compile(options: CorsOptions, location: string, sources: OptionSources = {}): CorsPolicy {
+    return new CorsPolicy(validate({ ...CORS_DEFAULTS, ...options }, location, sources), location);
   }
 
   private constructor(options: Required<CorsOptions>, location: string) {
@@ -160,7 +180,7 @@ export class CorsPolicy {
   }
 }
 
-function validate(options: Record<string, unknown>, location: string): Required<CorsOptions> {
+function validate(options: Record<string, unknown>, location: string, sources: OptionSources): Required<CorsOptions> {
   const fail = (problem: string): never => {
     throw new CorsConfigError(location, problem);
   };
@@ -173,7 +193,8 @@ function validate(options: Record<string, unknown>, location: string): Required<
   }
   if (![false, 'unsafe', 'all'].includes(options.enforce as never)) fail(`'enforce' must be 'unsafe', 'all' or false`);
   if (credentials && origin === '*') {
-    fail(`credentials cannot be used with origin '*': list the origins, as browsers refuse '*' with credentials`);
+    const from = (key: keyof CorsOptions) => (sources[key] !== undefined && sources[key] !== location ? ` from ${sources[key]}` : '');
+    fail(`credentials${from('credentials')} cannot be used with origin '*'${from('origin')}: list the origins, as browsers refuse '*' with credentials`);
   }
   for (const key of ['maxAge', 'originCacheTtl'] as const) {
     const seconds = options[key];

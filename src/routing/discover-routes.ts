@@ -13,6 +13,8 @@ export interface DiscoveredRoute {
   hosts: Array<string | RegExp> | undefined;
   controller: Type;
   handler: Function;
+  /** The property key Nest knows the handler by (a wrapping decorator may have renamed the function). */
+  handlerName: string;
   /**
    * Behind a version filter the path does not show (header, media-type or custom versioning): the adapter may pass
    * the request on to the next route with the same path, so a preflight cannot know which handler will run.
@@ -70,6 +72,7 @@ export function discoverRoutes(
                 hosts: host === undefined ? undefined : [host].flat(),
                 controller,
                 handler: definition.targetCallback,
+                handlerName: definition.methodName,
                 versionFiltered: filtersVersions && (definition.version ?? controllerVersion) !== undefined,
               });
             }

@@ -106,7 +106,7 @@ describe.each(ADAPTERS)('CorsModule configuration on $name', (adapter) => {
     await expect(bootstrap).rejects.toThrow(/^Invalid CORS configuration in ReportsController\.daily: origin 'https:\/\/reports\.example\.com\/' has a path/);
   });
 
-  it('a controller-level @Cors that conflicts with forRoot names the controller and method', async () => {
+  it('a controller-level @Cors that conflicts with forRoot names the controller and where each value came from', async () => {
     @Cors({ origin: '*' })
     @Controller('open')
     class OpenController {
@@ -114,7 +114,7 @@ describe.each(ADAPTERS)('CorsModule configuration on $name', (adapter) => {
     }
     // forRoot has credentials: true, so origin '*' here would send '*' with credentials.
     await expect(startApp(adapter, [appModule(GLOBAL_POLICY, [OpenController])])).rejects.toThrow(
-      'Invalid CORS configuration in OpenController.list: credentials cannot be used with',
+      "Invalid CORS configuration in OpenController: credentials from forRoot cannot be used with origin '*': list",
     );
   });
 
