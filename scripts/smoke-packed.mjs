@@ -1,14 +1,41 @@
-// Installs the packed tarball into two scratch NestJS apps, one ESM on NestJS 12 and one CommonJS on NestJS 11,
-// and makes one accepted and one rejected preflight against each. Run after `npm run build`.
+// Installs nestjs-cors the ways a user can from source, starting from a clean clone of HEAD (so nothing gitignored,
+// such as a dist/ left over from an earlier build, can leak in), and makes one accepted and one rejected preflight
+// against each install:
+//  - `npm ci --ignore-scripts` then `npm pack` in the clone (so the pack itself has to build dist/), the tarball
+//    installed into a scratch ESM app on NestJS 12 and a scratch CommonJS app on NestJS 11;
+//  - `npm install git+file://<clone>#<commit>` (npm prepares a git dependency: installs its devDependencies and runs
+//    `prepare`) into a scratch app on NestJS 12, loaded both with import and with require.
+// Only committed changes are tested: commit first.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const run = (cwd, command, args) => execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+const npmQuiet = ['--no-audit', '--no-fund', '--loglevel=error'];
+
+const repo = run(dirname(fileURLToPath(import.meta.url)), 'git', ['rev-parse', '--show-toplevel']).trim();
+const commit = run(repo, 'git', ['rev-parse', 'HEAD']).trim();
+if (run(repo, 'git', ['status', '--porcelain', '--untracked-files=no']).trim() !== '') {
+  console.log(`note: testing the committed HEAD ${commit.slice(0, 12)}; uncommitted changes are not in it`);
+}
+
 const root = mkdtempSync(join(tmpdir(), 'nestjs-cors-smoke-'));
 try {
-  const tarball = join(root, JSON.parse(run(process.cwd(), 'npm', ['pack', '--json', '--pack-destination', root]))[0].filename);
+  const clone = join(root, 'clone');
+  run(root, 'git', ['clone', '--quiet', '--no-checkout', repo, clone]);
+  run(clone, 'git', ['checkout', '--quiet', '--detach', commit]);
+  run(clone, 'npm', ['ci', '--ignore-scripts', ...npmQuiet]);
+  const [packed] = JSON.parse(run(clone, 'npm', ['pack', '--json', '--loglevel=error', '--pack-destination', root]));
+  const tarball = join(root, packed.filename);
+  const files = new Set(packed.files.map((file) => file.path));
+  const expected = ['dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json'];
+  const missing = expected.filter((file) => !files.has(file));
+  if (missing.length > 0) {
+    throw new Error(`npm pack in a clean clone packed no ${missing.join(', ')} (packed: ${[...files].join(', ')}): does prepare build dist/?`);
+  }
+  console.log(`npm pack in a clean clone: ${packed.filename}, ${files.size} files`);
 
   // The app in plain JavaScript: decorators applied as functions, so it runs without a build step.
   const app = (load) => `${load}
@@ -32,35 +59,35 @@ async function main() {
 }
 main().catch((error) => { console.error(error); process.exit(1); });
 `;
-  const scratch = [
-    {
-      name: 'esm-nest12',
-      type: 'module',
-      nest: '^12',
-      file: 'app.mjs',
-      load: `import 'reflect-metadata';
+  const esm = {
+    file: 'app.mjs',
+    load: `import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CorsModule } from 'nestjs-cors';`,
-    },
-    {
-      name: 'cjs-nest11',
-      type: 'commonjs',
-      nest: '^11',
-      file: 'app.cjs',
-      load: `require('reflect-metadata');
+  };
+  const cjs = {
+    file: 'app.cjs',
+    load: `require('reflect-metadata');
 const { Controller, Get, Module } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { CorsModule } = require('nestjs-cors');`,
-    },
+  };
+  const scratch = [
+    { name: 'tarball-esm-nest12', type: 'module', nest: '^12', from: tarball, apps: [esm] },
+    { name: 'tarball-cjs-nest11', type: 'commonjs', nest: '^11', from: tarball, apps: [cjs] },
+    { name: 'git-nest12', type: 'module', nest: '^12', from: `git+file://${clone}#${commit}`, apps: [esm, cjs] },
   ];
-  for (const { name, type, nest, file, load } of scratch) {
+  for (const { name, type, nest, from, apps } of scratch) {
     const dir = join(root, name);
-    run(root, 'mkdir', [dir]);
+    mkdirSync(dir);
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type }));
-    run(dir, 'npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball, `@nestjs/common@${nest}`, `@nestjs/core@${nest}`, `@nestjs/platform-express@${nest}`, 'reflect-metadata', 'rxjs']);
-    writeFileSync(join(dir, file), app(load));
-    process.stdout.write(`${name}: ${run(dir, 'node', [file])}`);
+    const nestPackages = ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express'].map((p) => `${p}@${nest}`);
+    run(dir, 'npm', ['install', ...npmQuiet, from, ...nestPackages, 'reflect-metadata', 'rxjs']);
+    for (const { file, load } of apps) {
+      writeFileSync(join(dir, file), app(load));
+      process.stdout.write(`${name} ${file}: ${run(dir, 'node', [file])}`);
+    }
   }
 } finally {
   rmSync(root, { recursive: true, force: true });

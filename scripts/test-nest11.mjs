@@ -15,6 +15,7 @@ try {
   const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
   for (const name of NEST_11) pkg.devDependencies[name] = '^11';
   for (const name of NOT_NEEDED) delete pkg.devDependencies[name];
+  delete pkg.scripts.prepare; // the build needs tsconfig.build*.json, which are not copied, and the suites test src/
   writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
   const run = (command, args, env = {}) =>
     execFileSync(command, args, { cwd: dir, stdio: 'inherit', env: { ...process.env, ...env } });
