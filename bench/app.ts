@@ -6,6 +6,11 @@ import { Cors, CorsModule, type CorsModuleOptions } from '../src/index.js';
 
 export type AdapterName = 'express' | 'fastify';
 export type Variant = 'none' | 'enableCors' | 'nestjs-cors';
+/**
+ * How every route's path begins: with a literal (`/cN`), or with a parameter (`/:tenant/cN`), which leaves a route
+ * table no literal prefix to file the route under.
+ */
+export type Shape = 'literal' | 'param-first';
 
 export const ALLOWED_ORIGIN = 'https://app.example.com';
 
@@ -19,13 +24,16 @@ export const POLICY = {
   maxAge: 600,
 } satisfies CorsModuleOptions;
 
+export const controllerCount = (routes: number) => Math.max(1, Math.floor(routes / 4));
+
 /**
- * `routes / 4` controllers of four routes each (`GET /cN`, `POST /cN`, `GET /cN/:id`, `PUT /cN/:id`). The first
- * controller has a `@Cors()` of its own, so nestjs-cors cannot skip its route table, and the routes the benchmark
- * asks for are the last ones registered: the worst place for a table that scans.
+ * `routes / 4` controllers of four routes each (`GET /cN`, `POST /cN`, `GET /cN/:id`, `PUT /cN/:id`, each under
+ * `/:tenant` in the param-first shape). The first controller has a `@Cors()` of its own, so nestjs-cors cannot skip
+ * its route table, and the routes the benchmark asks for are the last ones registered: the worst place for a table
+ * that scans.
  */
-function controllers(routes: number): Type[] {
-  return Array.from({ length: Math.max(1, Math.floor(routes / 4)) }, (_, i) => {
+function controllers(routes: number, shape: Shape): Type[] {
+  return Array.from({ length: controllerCount(routes) }, (_, i) => {
     class BenchController {
       list() {
         return 'list';
@@ -50,13 +58,13 @@ function controllers(routes: number): Type[] {
     Param('id')(BenchController.prototype, 'get', 0);
     Param('id')(BenchController.prototype, 'put', 0);
     if (i === 0) Cors({ exposedHeaders: ['X-Total-Count'] })(BenchController);
-    Controller(`c${i}`)(BenchController);
+    Controller(shape === 'literal' ? `c${i}` : `:tenant/c${i}`)(BenchController);
     return BenchController;
   });
 }
 
-export async function createBenchApp(adapter: AdapterName, variant: Variant, routes: number): Promise<INestApplication> {
-  @Module({ imports: variant === 'nestjs-cors' ? [CorsModule.forRoot(POLICY)] : [], controllers: controllers(routes) })
+export async function createBenchApp(adapter: AdapterName, variant: Variant, routes: number, shape: Shape): Promise<INestApplication> {
+  @Module({ imports: variant === 'nestjs-cors' ? [CorsModule.forRoot(POLICY)] : [], controllers: controllers(routes, shape) })
   class BenchModule {}
   const app = await NestFactory.create(BenchModule, adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
     logger: false,
@@ -65,7 +73,12 @@ export async function createBenchApp(adapter: AdapterName, variant: Variant, rou
   return app;
 }
 
+/** A request path to controller `index`'s list route. */
+function controllerPath(index: number, shape: Shape): string {
+  return shape === 'literal' ? `/c${index}` : `/acme/c${index}`;
+}
+
 /** The path the scenarios ask for: a route of the last controller. */
-export function lastRoute(routes: number): string {
-  return `/c${Math.max(1, Math.floor(routes / 4)) - 1}`;
+export function lastRoute(routes: number, shape: Shape): string {
+  return controllerPath(controllerCount(routes) - 1, shape);
 }

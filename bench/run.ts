@@ -1,43 +1,52 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { type AdapterName, ALLOWED_ORIGIN, lastRoute, type Variant } from './app.js';
+import { type AdapterName, ALLOWED_ORIGIN, lastRoute, type Shape, type Variant } from './app.js';
+import { BenchServer, type ServerConfig } from './bench-server.js';
+import { soak } from './soak.js';
 
 /**
  * `npm run bench`: the same Nest app without CORS, with app.enableCors() (cors / @fastify/cors) and with nestjs-cors,
  * each in a child process, measured in one run by autocannon from this process. CPU per request is the server's
  * own CPU time (process.cpuUsage) over the requests it answered; every figure is the median of ROUNDS rounds.
+ * `npm run bench -- --soak` runs the soak test instead (soak.ts). For a quicker look while developing,
+ * BENCH_ONLY=express or BENCH_ONLY=fastify measures one adapter, and BENCH_SCALE=10,1000 sets the scale series' sizes.
  */
 const ROUND_SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 10;
-const ADAPTERS: AdapterName[] = ['express', 'fastify'];
+const ADAPTERS = (['express', 'fastify'] as const).filter((adapter) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === adapter);
 const VARIANTS: Variant[] = ['none', 'enableCors', 'nestjs-cors'];
 const MAIN_ROUTES = 200;
-const SCALE_ROUTES = [10, 1_000, 10_000];
+const SCALE_ROUTES = (process.env.BENCH_SCALE ?? '10,1000,10000').split(',').map(Number);
+const SCALE_VARIANTS = ['none', 'nestjs-cors'] as const;
+const SHAPES: Shape[] = ['literal', 'param-first'];
+/** Issue #10's targets: nestjs-cors ÷ no CORS for an allowed GET, and how much what it adds may grow with the app. */
+const GET_LIMIT: Record<AdapterName, number> = { express: 1.05, fastify: 1.12 };
+const SCALE_LIMIT = 1.1;
+
+if (ADAPTERS.length === 0) throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY}: expected express or fastify`);
 
 interface Scenario {
   name: string;
   method: 'GET' | 'OPTIONS';
-  path: (routes: number) => string;
+  path: (route: string) => string;
   headers: Record<string, string>;
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: 'allowed actual GET', method: 'GET', path: (r) => `${lastRoute(r)}/42`, headers: { origin: ALLOWED_ORIGIN } },
+  { name: 'allowed actual GET', method: 'GET', path: (route) => `${route}/42`, headers: { origin: ALLOWED_ORIGIN } },
   {
     name: 'accepted preflight',
     method: 'OPTIONS',
-    path: (r) => `${lastRoute(r)}/42`,
+    path: (route) => `${route}/42`,
     headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type, authorization' },
   },
-  { name: 'disallowed-origin GET', method: 'GET', path: (r) => `${lastRoute(r)}/42`, headers: { origin: 'https://evil.example' } },
+  { name: 'disallowed-origin GET', method: 'GET', path: (route) => `${route}/42`, headers: { origin: 'https://evil.example' } },
   {
     name: 'rejected preflight',
     method: 'OPTIONS',
-    path: (r) => `${lastRoute(r)}/42`,
+    path: (route) => `${route}/42`,
     headers: { origin: 'https://evil.example', 'access-control-request-method': 'PUT' },
   },
   { name: '404', method: 'GET', path: () => '/no/such/route', headers: { origin: ALLOWED_ORIGIN } },
@@ -51,57 +60,22 @@ interface Measurement {
   answer: string;
 }
 
-class BenchServer {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly url: string,
-  ) {}
-
-  static async start(adapter: AdapterName, variant: Variant, routes: number): Promise<BenchServer> {
-    const child = fork(fileURLToPath(new URL('./server.js', import.meta.url)), {
-      env: { ...process.env, ADAPTER: adapter, VARIANT: variant, ROUTES: String(routes) },
-    });
-    const { port } = await BenchServer.next<{ port: number }>(child);
-    return new BenchServer(child, `http://127.0.0.1:${port}`);
+async function measure(server: BenchServer, scenario: Scenario): Promise<Measurement> {
+  const { routes, shape } = server.config;
+  const target = { url: server.url + scenario.path(lastRoute(routes, shape)), method: scenario.method, headers: scenario.headers };
+  const probe = await fetch(target.url, { method: target.method, headers: target.headers });
+  const answer = `${probe.status}${probe.headers.has('access-control-allow-origin') ? ' +ACAO' : ''}`;
+  await autocannon({ ...target, connections: CONNECTIONS, duration: 1 }); // warm-up
+  const rounds: Array<{ reqPerSec: number; cpuMicrosPerReq: number }> = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const [result, cpuMicros] = await server.cpuDuring(() => autocannon({ ...target, connections: CONNECTIONS, duration: ROUND_SECONDS }));
+    rounds.push({ reqPerSec: result.requests.total / ROUND_SECONDS, cpuMicrosPerReq: cpuMicros / result.requests.total });
   }
-
-  /** The child's next message; fails if the child exits first. */
-  private static next<T>(child: ChildProcess): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const exited = (code: number | null) => reject(new Error(`bench server exited with ${code}`));
-      child.once('exit', exited);
-      child.once('message', (message) => {
-        child.off('exit', exited);
-        resolve(message as T);
-      });
-    });
-  }
-
-  async measure(scenario: Scenario, routes: number): Promise<Measurement> {
-    const target = { url: this.url + scenario.path(routes), method: scenario.method, headers: scenario.headers };
-    const probe = await fetch(target.url, { method: target.method, headers: target.headers });
-    const answer = `${probe.status}${probe.headers.has('access-control-allow-origin') ? ' +ACAO' : ''}`;
-    await autocannon({ ...target, connections: CONNECTIONS, duration: 1 }); // warm-up
-    const rounds: Array<{ reqPerSec: number; cpuMicrosPerReq: number }> = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      this.child.send('start');
-      const result = await autocannon({ ...target, connections: CONNECTIONS, duration: ROUND_SECONDS });
-      this.child.send('stop');
-      const { cpuMicros } = await BenchServer.next<{ cpuMicros: number }>(this.child);
-      rounds.push({ reqPerSec: result.requests.total / ROUND_SECONDS, cpuMicrosPerReq: cpuMicros / result.requests.total });
-    }
-    return {
-      reqPerSec: median(rounds.map((r) => r.reqPerSec)),
-      cpuMicrosPerReq: median(rounds.map((r) => r.cpuMicrosPerReq)),
-      answer,
-    };
-  }
-
-  async stop(): Promise<void> {
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.send('exit');
-    await exited;
-  }
+  return {
+    reqPerSec: median(rounds.map((r) => r.reqPerSec)),
+    cpuMicrosPerReq: median(rounds.map((r) => r.cpuMicrosPerReq)),
+    answer,
+  };
 }
 
 function median(values: number[]): number {
@@ -110,23 +84,27 @@ function median(values: number[]): number {
 }
 
 type Results = Map<string, Measurement>;
-const key = (adapter: string, variant: string, routes: number, scenario: string) => `${adapter}|${variant}|${routes}|${scenario}`;
+const key = ({ adapter, variant, routes, shape }: ServerConfig, scenario: string) => [adapter, variant, routes, shape, scenario].join('|');
 
 async function measureAll(): Promise<Results> {
-  const results: Results = new Map();
-  const runs: Array<[AdapterName, Variant, number, Scenario[]]> = [
-    ...ADAPTERS.flatMap((adapter) => VARIANTS.map((variant) => [adapter, variant, MAIN_ROUTES, SCENARIOS] as [AdapterName, Variant, number, Scenario[]])),
-    ...ADAPTERS.flatMap((adapter) =>
-      SCALE_ROUTES.flatMap((routes) => (['none', 'nestjs-cors'] as const).map((variant) => [adapter, variant, routes, SCALE_SCENARIOS] as [AdapterName, Variant, number, Scenario[]])),
+  type Run = [ServerConfig, Scenario[]];
+  const runs = ADAPTERS.flatMap((adapter) => [
+    ...VARIANTS.map((variant): Run => [{ adapter, variant, routes: MAIN_ROUTES, shape: 'literal' }, SCENARIOS]),
+    ...SHAPES.flatMap((shape) =>
+      SCALE_ROUTES.flatMap((routes) => SCALE_VARIANTS.map((variant): Run => [{ adapter, variant, routes, shape }, SCALE_SCENARIOS])),
     ),
-  ];
-  for (const [adapter, variant, routes, scenarios] of runs) {
-    const server = await BenchServer.start(adapter, variant, routes);
+  ]);
+  const results: Results = new Map();
+  for (const [config, scenarios] of runs) {
+    const server = await BenchServer.start(config);
     try {
       for (const scenario of scenarios) {
-        const measurement = await server.measure(scenario, routes);
-        results.set(key(adapter, variant, routes, scenario.name), measurement);
-        process.stderr.write(`  ${adapter} ${variant} ${routes} routes, ${scenario.name}: ${measurement.reqPerSec.toFixed(0)} req/s, ${measurement.cpuMicrosPerReq.toFixed(1)} µs CPU/req\n`);
+        const measurement = await measure(server, scenario);
+        results.set(key(config, scenario.name), measurement);
+        process.stderr.write(
+          `  ${config.adapter} ${config.variant} ${config.routes} ${config.shape} routes, ${scenario.name}: ` +
+            `${measurement.reqPerSec.toFixed(0)} req/s, ${measurement.cpuMicrosPerReq.toFixed(1)} µs CPU/req\n`,
+        );
       }
     } finally {
       await server.stop();
@@ -136,7 +114,13 @@ async function measureAll(): Promise<Results> {
 }
 
 function report(results: Results): string {
-  const get = (adapter: string, variant: string, scenario: string, routes = MAIN_ROUTES) => results.get(key(adapter, variant, routes, scenario))!;
+  const get = (adapter: AdapterName, variant: Variant, scenario: string, routes = MAIN_ROUTES, shape: Shape = 'literal') =>
+    results.get(key({ adapter, variant, routes, shape }, scenario))!;
+  /** CPU µs/req without CORS and with nestjs-cors at each SCALE_ROUTES, and the difference: what nestjs-cors adds. */
+  const scale = (adapter: AdapterName, shape: Shape, scenario: string) => {
+    const [none, ours] = SCALE_VARIANTS.map((variant) => SCALE_ROUTES.map((routes) => get(adapter, variant, scenario, routes, shape).cpuMicrosPerReq));
+    return { none, ours, added: ours.map((cpu, i) => cpu - none[i]) };
+  };
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
   const lines: string[] = [
     '# nestjs-cors benchmark',
@@ -167,37 +151,58 @@ function report(results: Results): string {
   lines.push(
     '## Scale: CPU µs/req as the app grows',
     '',
-    'nestjs-cors next to the same app without CORS, and the difference: what nestjs-cors itself adds per request.',
+    'nestjs-cors next to the same app without CORS, and the difference: what nestjs-cors itself adds per request. ' +
+      'Route shapes: literal, `/cN` and `/cN/:id`; param-first, `/:tenant/cN` and `/:tenant/cN/:id`.',
     '',
-    `| adapter | scenario | variant | ${SCALE_ROUTES.map((r) => `${r} routes`).join(' | ')} | ${most} ÷ ${fewest} |`,
-    `|---|---|---|${SCALE_ROUTES.map(() => '---:|').join('')}---:|`,
+    `| adapter | shape | scenario | variant | ${SCALE_ROUTES.map((r) => `${r} routes`).join(' | ')} | ${most} ÷ ${fewest} |`,
+    `|---|---|---|---|${SCALE_ROUTES.map(() => '---:|').join('')}---:|`,
   );
   for (const adapter of ADAPTERS) {
-    for (const { name } of SCALE_SCENARIOS) {
-      const none = SCALE_ROUTES.map((routes) => get(adapter, 'none', name, routes).cpuMicrosPerReq);
-      const ours = SCALE_ROUTES.map((routes) => get(adapter, 'nestjs-cors', name, routes).cpuMicrosPerReq);
-      const added = ours.map((cpu, i) => cpu - none[i]);
-      for (const [variant, cpu] of [['no CORS', none], ['nestjs-cors', ours], ['added by nestjs-cors', added]] as const) {
-        lines.push(`| ${adapter} | ${name} | ${variant} | ${cpu.map((c) => c.toFixed(1)).join(' | ')} | ${ratio(cpu.at(-1)!, cpu[0])} |`);
+    for (const shape of SHAPES) {
+      for (const { name } of SCALE_SCENARIOS) {
+        const { none, ours, added } = scale(adapter, shape, name);
+        for (const [variant, cpu] of [['no CORS', none], ['nestjs-cors', ours], ['added by nestjs-cors', added]] as const) {
+          lines.push(`| ${adapter} | ${shape} | ${name} | ${variant} | ${cpu.map((c) => c.toFixed(1)).join(' | ')} | ${ratio(cpu.at(-1)!, cpu[0])} |`);
+        }
       }
     }
   }
-  lines.push('', '## Targets', '');
-  const check = (label: string, value: number, limit: number) =>
-    lines.push(`- ${value <= limit ? 'met' : '**missed**'}: ${label}: ${value.toFixed(2)}× (target ≤ ${limit.toFixed(2)}×)`);
-  const cpuOf = (adapter: string, variant: string, scenario: string, routes = MAIN_ROUTES) => get(adapter, variant, scenario, routes).cpuMicrosPerReq;
-  check('express, allowed actual GET vs no CORS', cpuOf('express', 'nestjs-cors', 'allowed actual GET') / cpuOf('express', 'none', 'allowed actual GET'), 1.05);
-  check('fastify, allowed actual GET vs no CORS', cpuOf('fastify', 'nestjs-cors', 'allowed actual GET') / cpuOf('fastify', 'none', 'allowed actual GET'), 1.12);
+  lines.push('', '## Targets', '', 'CPU µs/request, all from this run.', '');
+  const target = (label: string, value: number, op: '≤' | '<', limit: number, detail = '') => {
+    const met = op === '<' ? value < limit : value <= limit;
+    lines.push(`- ${met ? 'met' : '**missed**'}: ${label}: ${value.toFixed(2)}× (target ${op} ${limit.toFixed(2)}×)${detail}`);
+  };
   for (const adapter of ADAPTERS) {
-    check(`${adapter}, accepted preflight vs enableCors`, cpuOf(adapter, 'nestjs-cors', 'accepted preflight') / cpuOf(adapter, 'enableCors', 'accepted preflight'), 1);
-    for (const { name } of SCALE_SCENARIOS) {
-      const [small, large] = [SCALE_ROUTES[0], SCALE_ROUTES.at(-1)!].map((routes) => cpuOf(adapter, 'nestjs-cors', name, routes));
-      check(`${adapter}, ${name} at ${SCALE_ROUTES.at(-1)} routes vs ${SCALE_ROUTES[0]}`, large / small, 1.1);
+    const versus = (scenario: string, base: Variant) => get(adapter, 'nestjs-cors', scenario).cpuMicrosPerReq / get(adapter, base, scenario).cpuMicrosPerReq;
+    target(`${adapter}, allowed actual GET vs no CORS`, versus('allowed actual GET', 'none'), '≤', GET_LIMIT[adapter]);
+    for (const scenario of ['accepted preflight', 'rejected preflight', 'disallowed-origin GET']) {
+      target(`${adapter}, ${scenario} vs enableCors`, versus(scenario, 'enableCors'), '<', 1);
+    }
+    for (const shape of SHAPES) {
+      for (const { name } of SCALE_SCENARIOS) {
+        const { none, ours, added } = scale(adapter, shape, name);
+        const label = `${adapter}, ${shape}, ${name}: added by nestjs-cors at ${most} routes vs ${fewest}`;
+        const raw = (i: number) => `${added[i].toFixed(1)} µs at ${SCALE_ROUTES[i]} routes (${ours[i].toFixed(1)} − ${none[i].toFixed(1)})`;
+        const detail = `; ${raw(0)}, ${raw(added.length - 1)}`;
+        // a ratio to a cost of zero or less says nothing, and flips the comparison
+        if (added[0] > 0) target(label, added.at(-1)! / added[0], '≤', SCALE_LIMIT, detail);
+        else lines.push(`- n/a: ${label}: no ratio, as nestjs-cors adds no cost at ${fewest} routes${detail}`);
+      }
     }
   }
   return lines.join('\n') + '\n';
 }
 
-const table = report(await measureAll());
-process.stdout.write(`\n${table}`);
-writeFileSync(new URL('../../bench/results.md', import.meta.url), table);
+if (process.argv.includes('--soak')) {
+  const { markdown, failed } = await soak(ADAPTERS, MAIN_ROUTES);
+  process.stdout.write(`\n${markdown}`);
+  writeFileSync(new URL('../../bench/soak.md', import.meta.url), markdown);
+  if (failed) {
+    process.stderr.write('\nFAIL: the soak got 5xx answers (see Targets above)\n');
+    process.exitCode = 1;
+  }
+} else {
+  const table = report(await measureAll());
+  process.stdout.write(`\n${table}`);
+  writeFileSync(new URL('../../bench/results.md', import.meta.url), table);
+}
