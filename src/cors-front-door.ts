@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import { ForbiddenException, type HttpException, Injectable, Logger } from '@nestjs/common';
+import { ForbiddenException, type HttpException, Injectable } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler.js';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters.js';
-import { CORS_DECISION, CORS_LOGGER_CONTEXT } from './cors.constants.js';
-import { CorsPolicies } from './cors-policies.service.js';
+import { CORS_DECISION } from './cors.constants.js';
+import { CorsPolicies, type RouteTarget } from './cors-policies.service.js';
 import { type AdapterRequest, type AdapterResponse, hostOf, pathOf, rawRequest, rawResponse } from './cors-request.js';
 import type { CandidatePolicies } from './policy/candidate-policies.js';
+import type { ActualRejection } from './policy/cors-policy.js';
 import { isCrossOrigin, isPreflight, requestOrigin } from './policy/request-facts.js';
 import { writeOnHead } from './response-head.js';
 
@@ -38,7 +39,6 @@ const NO_HEADERS = [] as const;
  */
 @Injectable()
 export class CorsFrontDoor {
-  private readonly logger = new Logger(CORS_LOGGER_CONTEXT);
   private exceptions: ExceptionsHandler | undefined;
 
   constructor(
@@ -53,7 +53,8 @@ export class CorsFrontDoor {
     const { headers } = request;
     const method = request.method ?? 'GET';
     const preflight = isPreflight(method, headers);
-    const candidates = this.policies.forRequest(preflight ? String(headers['access-control-request-method']) : method, request);
+    const target = this.policies.forRequest(preflight ? String(headers['access-control-request-method']) : method, request);
+    const { candidates } = target;
     const vary = preflight ? candidates.preflightVary : candidates.vary;
     const origin = requestOrigin(headers);
     if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, () => hostOf(request)))) {
@@ -66,8 +67,8 @@ export class CorsFrontDoor {
     const originAllowed = candidates.policies.map((policy) => this.policies.isOriginAllowed(policy, origin, node));
     const decide = (allowed: boolean[]) =>
       preflight
-        ? this.answerPreflight(request, response, next, candidates, origin, allowed)
-        : this.admit(request, response, next, candidates, origin, allowed);
+        ? this.answerPreflight(request, response, next, target, origin, allowed)
+        : this.admit(request, response, next, target, origin, allowed);
     if (originAllowed.every((allowed) => typeof allowed === 'boolean')) decide(originAllowed as boolean[]);
     else void Promise.all(originAllowed).then(decide).catch(next);
   }
@@ -76,15 +77,16 @@ export class CorsFrontDoor {
     request: AdapterRequest,
     response: AdapterResponse,
     next: Next,
-    candidates: CandidatePolicies,
+    { candidates, handler }: RouteTarget,
     origin: string,
     originAllowed: boolean[],
   ): void {
     const { headers } = request;
+    const requestMethod = String(headers['access-control-request-method']);
     const answer = candidates.resolvePreflight(
       {
         origin,
-        requestMethod: String(headers['access-control-request-method']),
+        requestMethod,
         requestHeaders: headers['access-control-request-headers'],
         privateNetwork: headers['access-control-request-private-network'] === 'true',
       },
@@ -94,7 +96,7 @@ export class CorsFrontDoor {
     const vary = candidates.preflightVary;
     if (!answer.accepted) {
       const reason = `CORS preflight rejected: ${answer.reason}`;
-      this.logger.debug(`${reason} (${JSON.stringify(origin)} ${request.method} ${pathOf(request)})`);
+      this.policies.report({ kind: 'preflight', reason: answer.reason, outcome: 'rejected', origin, method: requestMethod, path: pathOf(request), handler });
       writeOnHead(node, { vary, headers: NO_HEADERS });
       node.statusCode = 403;
       node.setHeader('Content-Type', 'text/plain; charset=utf-8');
@@ -114,7 +116,7 @@ export class CorsFrontDoor {
     request: AdapterRequest,
     response: AdapterResponse,
     next: Next,
-    candidates: CandidatePolicies,
+    { candidates, handler }: RouteTarget,
     origin: string,
     originAllowed: boolean[],
   ): void {
@@ -128,14 +130,11 @@ export class CorsFrontDoor {
     }
     if (chosen === 0) return next();
     const [policy] = candidates.policies;
-    const reason = policy.rejectActual(originAllowed[0], method);
-    const described = `${reason} (${JSON.stringify(origin)} ${method} ${pathOf(request)})`;
-    if (!policy.enforces(method)) {
-      this.logger.debug(`CORS headers withheld: ${described}`);
-      return next();
-    }
-    this.logger.debug(`CORS request rejected: ${described}`);
-    this.refuse(new ForbiddenException(`CORS request rejected: ${reason}`), request, response, next);
+    const reason = policy.rejectActual(originAllowed[0], method) as ActualRejection;
+    const outcome = policy.disallowedOutcome(method);
+    this.policies.report({ kind: 'request', reason, outcome, origin, method, path: pathOf(request), handler });
+    if (outcome === 'refused') this.refuse(new ForbiddenException(`CORS request rejected: ${reason}`), request, response, next);
+    else next();
   }
 
   /**

@@ -71,6 +71,11 @@ export interface CorsOptions {
   allowPrivateNetwork?: boolean;
   /** CSRF protection: reject disallowed cross-origin requests with 403 before the handler runs. Default `'unsafe'`. */
   enforce?: CorsEnforce;
+  /**
+   * Roll enforcement out safely: nothing is refused, but every request `enforce` would refuse is let through (still
+   * without CORS headers) and reported, at `warn` level and to `onRejection`. Default `false`.
+   */
+  reportOnly?: boolean;
 }
 
 /**
@@ -96,8 +101,33 @@ export interface CorsPathPolicy {
   policy: CorsPolicyName | CorsOptions;
 }
 
+/** Why a CORS request or preflight was not allowed. */
+export type CorsRejectionReason = 'origin not allowed' | 'method not allowed' | 'header not allowed';
+
+/** A rejected preflight, or a cross-origin request that was refused, reported or left without CORS headers. */
+export interface CorsRejection {
+  kind: 'preflight' | 'request';
+  reason: CorsRejectionReason;
+  /**
+   * `rejected`: a preflight answered 403; `refused`: a request answered 403 (`enforce`); `reported`: a request
+   * `enforce` would refuse, let through (`reportOnly`); `withheld`: a request served without CORS headers.
+   */
+  outcome: 'rejected' | 'refused' | 'reported' | 'withheld';
+  origin: string;
+  /** The request's method; for a preflight, the method it announces. */
+  method: string;
+  path: string;
+  /** `Controller.method` of the route, where one matched (several, joined by ` | `, behind a version filter). */
+  handler?: string;
+}
+
 /** The options of `CorsModule.forRoot()`: the global policy, and the named and path policies built on it. */
 export interface CorsModuleOptions extends CorsOptions {
+  /**
+   * Called for every rejection (`CorsRejection`), for metrics and structured logs. Called after the response is on its
+   * way, never awaited: a hook that throws, rejects or is slow is logged and never breaks or delays a response.
+   */
+  onRejection?: (rejection: CorsRejection) => void | Promise<void>;
   /** Policies defined once, applied with `@Cors('name')` or `@Cors('name', overrides)`. */
   policies?: Record<string, CorsOptions>;
   /** Policies of paths no controller serves; any other such path gets the global policy. */

@@ -7,7 +7,7 @@ import { CORS_LOGGER_CONTEXT, CORS_METADATA, CORS_OPTIONS_SOURCE } from './cors.
 import type { CorsMetadata } from './cors.decorator.js';
 import { CorsGuard } from './cors.guard.js';
 import { CORS_OPTIONS } from './cors.module-definition.js';
-import type { CorsModuleOptions, CorsOptions } from './cors-options.interface.js';
+import type { CorsModuleOptions, CorsOptions, CorsRejection } from './cors-options.interface.js';
 import { CorsConfigError } from './policy/cors-config.error.js';
 import { type AdapterRequest, hostnameOf } from './cors-request.js';
 import { CandidatePolicies } from './policy/candidate-policies.js';
@@ -34,10 +34,13 @@ export class CorsPolicies {
   private readonly compiled = new Map<CorsMetadata | undefined, Map<CorsMetadata | undefined, CorsPolicy>>();
   /** The last answer of `forHandler` for each handler, so a request does not read metadata again. */
   private readonly byHandler = new WeakMap<Function, { controller: Type; policy: CorsPolicy }>();
-  private readonly globalCandidates: CandidatePolicies;
   private readonly candidatesByPolicy = new Map<CorsPolicy, CandidatePolicies>();
-  private routes: RouteTable<CandidatePolicies> | undefined;
-  private paths: RouteTable<CandidatePolicies> | undefined;
+  private routes: RouteTable<RouteTarget> | undefined;
+  private paths: RouteTable<RouteTarget> | undefined;
+  private readonly globalTarget: RouteTarget;
+  /** Every controller route with its policy, for the audit. */
+  private endpoints: Array<DiscoveredRoute & { policy: CorsPolicy }> = [];
+  private readonly onRejection: CorsModuleOptions['onRejection'];
   private adapter: AdapterBinding | undefined;
   /** Origin functions whose timeout was logged: a stalled backend is worth one warning, not one per request. */
   private readonly slowOriginFunctions = new WeakSet<Function>();
@@ -51,7 +54,8 @@ export class CorsPolicies {
     private readonly adapterHost: HttpAdapterHost,
   ) {
     source ??= 'forRoot';
-    const { policies = {}, paths = [], ...global } = options ?? {};
+    const { policies = {}, paths = [], onRejection, ...global } = options ?? {};
+    this.onRejection = onRejection;
     this.globalLevel = { source, options: global };
     this.named = new Map(Object.entries(policies));
     const errors = new ConfigErrors();
@@ -68,7 +72,7 @@ export class CorsPolicies {
       });
     });
     errors.throwIfAny();
-    this.globalCandidates = this.candidatesOf([this.global]);
+    this.globalTarget = { candidates: this.candidatesOf([this.global]) };
   }
 
   /**
@@ -83,11 +87,12 @@ export class CorsPolicies {
       (route) => errors.check(() => this.forHandler(route.controller, route.handler, route.handlerName)) ?? this.global,
     );
     errors.throwIfAny();
+    this.endpoints = routes.map((route, i) => ({ ...route, handlerName: `${route.controller.name}.${route.handlerName}`, policy: policies[i] }));
     if (this.adapter === undefined) return;
     const matching = this.adapter.pathMatching();
     if (this.pathPolicies.length > 0) {
       this.paths = new RouteTable(
-        this.pathPolicies.map(({ path, policy }) => ({ method: 'ALL', path, value: this.candidatesOf([policy]) })),
+        this.pathPolicies.map(({ path, policy }) => ({ method: 'ALL', path, value: { candidates: this.candidatesOf([policy]) } })),
         matching,
       );
     }
@@ -95,30 +100,35 @@ export class CorsPolicies {
     if (this.paths === undefined && policies.every((policy) => policy === this.global)) return;
 
     // Handlers behind a version filter on the same method, path and host are one route to a preflight.
-    const definitions: Array<RouteDefinition<CorsPolicy[]>> = [];
-    const versionGroups = new Map<string, CorsPolicy[]>();
+    const definitions: Array<RouteDefinition<{ policies: CorsPolicy[]; handlers: string[] }>> = [];
+    const versionGroups = new Map<string, { policies: CorsPolicy[]; handlers: string[] }>();
     const groupOf = (route: DiscoveredRoute) => `${route.method} ${route.path} ${String(route.hosts)}`;
-    routes.forEach((route, i) => {
+    this.endpoints.forEach((route) => {
       const group = route.versionFiltered ? versionGroups.get(groupOf(route)) : undefined;
       if (group !== undefined) {
-        if (!group.includes(policies[i])) group.push(policies[i]);
+        if (!group.policies.includes(route.policy)) group.policies.push(route.policy);
+        group.handlers.push(route.handlerName);
         return;
       }
-      const value = [policies[i]];
+      const value = { policies: [route.policy], handlers: [route.handlerName] };
       if (route.versionFiltered) versionGroups.set(groupOf(route), value);
       definitions.push({ ...route, value });
     });
     for (const route of routes) {
-      if (route.versionFiltered && versionGroups.get(groupOf(route))!.length > 1) guardHandler(route.handler);
+      if (route.versionFiltered && versionGroups.get(groupOf(route))!.policies.length > 1) guardHandler(route.handler);
     }
     this.routes = new RouteTable(
-      definitions.map((definition) => ({ ...definition, value: this.candidatesOf(definition.value) })),
+      definitions.map(({ value, ...definition }) => ({
+        ...definition,
+        value: { candidates: this.candidatesOf(value.policies), handler: value.handlers.join(' | ') },
+      })),
       matching,
     );
     for (const route of [...this.routes.unsupported, ...(this.paths?.unsupported ?? [])]) {
       this.logger.warn(`cannot match the path of ${route}; its preflights are answered with the global policy`);
     }
   }
+
 
   /** The adapter the front door is bound to: how it routes a request's path. */
   useAdapter(adapter: AdapterBinding): void {
@@ -182,14 +192,14 @@ export class CorsPolicies {
    * The policies of the route a request for `method` at the request's path reaches; where no controller route
    * matches, those of a matching `paths` entry, else the global one. The path is read only when the app has more than one policy, the host only when a route is host-bound.
    */
-  forRequest(method: string, request: AdapterRequest): CandidatePolicies {
+  forRequest(method: string, request: AdapterRequest): RouteTarget {
     const routes = this.routes;
-    if (routes === undefined) return this.globalCandidates;
+    if (routes === undefined) return this.globalTarget;
     const path = (this.adapter as AdapterBinding).routingPath(request);
     return (
       routes.match(method, path, routes.hostBound ? hostnameOf(request) : undefined) ??
       this.paths?.match(method, path, undefined) ??
-      this.globalCandidates
+      this.globalTarget
     );
   }
 
@@ -198,6 +208,28 @@ export class CorsPolicies {
     let candidates = this.candidatesByPolicy.get(policies[0]);
     if (candidates === undefined) this.candidatesByPolicy.set(policies[0], (candidates = new CandidatePolicies(policies)));
     return candidates;
+  }
+
+  /**
+   * Logs a rejection with its reason (at `warn` for a report-only one: it is what the team is watching for, else at
+   * `debug`) and hands it to `onRejection` once the response is on its way.
+   */
+  report(rejection: CorsRejection): void {
+    const where = `${JSON.stringify(rejection.origin)} ${rejection.method} ${rejection.path}${rejection.handler ? `, ${rejection.handler}` : ''}`;
+    const line = `${REJECTION_MESSAGES[rejection.outcome]}: ${rejection.reason} (${where})`;
+    if (rejection.outcome === 'reported') this.logger.warn(line);
+    else this.logger.debug(line);
+    const hook = this.onRejection;
+    if (hook === undefined) return;
+    const fail = (error: unknown) =>
+      this.logger.error('onRejection failed; the response was not affected', error instanceof Error ? error.stack : String(error));
+    setImmediate(() => {
+      try {
+        Promise.resolve(hook(rejection)).catch(fail);
+      } catch (error) {
+        fail(error);
+      }
+    });
   }
 
   /**
@@ -229,6 +261,20 @@ export class CorsPolicies {
 function guardHandler(handler: Function): void {
   const guards: unknown[] = Reflect.getMetadata(GUARDS_METADATA, handler) ?? [];
   if (!guards.includes(VERSIONED_HANDLER_GUARD)) Reflect.defineMetadata(GUARDS_METADATA, [VERSIONED_HANDLER_GUARD, ...guards], handler);
+}
+
+const REJECTION_MESSAGES: Record<CorsRejection['outcome'], string> = {
+  rejected: 'CORS preflight rejected',
+  refused: 'CORS request rejected',
+  reported: 'CORS request would be rejected (reportOnly)',
+  withheld: 'CORS headers withheld',
+};
+
+/** What a request reaches, as far as CORS is concerned: the candidate policies, and the handlers they belong to. */
+export interface RouteTarget {
+  candidates: CandidatePolicies;
+  /** `Controller.method`, where a controller route matched. */
+  handler?: string;
 }
 
 /** Collects the `CorsConfigError`s of a bootstrap, to report them all at once. */

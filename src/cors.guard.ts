@@ -1,11 +1,8 @@
-import { type CanActivate, type ExecutionContext, ForbiddenException, Logger } from '@nestjs/common';
-import { CORS_DECISION, CORS_LOGGER_CONTEXT } from './cors.constants.js';
+import { type CanActivate, type ExecutionContext, ForbiddenException } from '@nestjs/common';
+import { CORS_DECISION } from './cors.constants.js';
 import type { DecidedRequest } from './cors-front-door.js';
-import { type AdapterRequest, type AdapterResponse, rawRequest, rawResponse } from './cors-request.js';
-import type { CorsPolicy } from './policy/cors-policy.js';
+import { type AdapterRequest, type AdapterResponse, pathOf, rawRequest, rawResponse } from './cors-request.js';
 import { headOf, writeOnHead } from './response-head.js';
-
-const logger = new Logger(CORS_LOGGER_CONTEXT);
 
 /**
  * The CORS decision for handlers the front door cannot tell apart before routing (header, media-type or custom
@@ -30,18 +27,16 @@ export class CorsGuard implements CanActivate {
       const response = rawResponse(http.getResponse<AdapterResponse>());
       const headers = policy.rejectActual(allowed, method) === undefined ? policy.headersForActual(origin) : [];
       writeOnHead(response, { vary: headOf(response)?.vary, headers });
-      return enforce(policy, allowed, method, context);
+      const reason = policy.rejectActual(allowed, method);
+      if (reason === undefined) return true;
+      const outcome = policy.disallowedOutcome(method);
+      const handler = `${context.getClass().name}.${context.getHandler().name}`;
+      policies.report({ kind: 'request', reason, outcome, origin, method, path: pathOf(request), handler });
+      if (outcome === 'refused') throw new ForbiddenException(`CORS request rejected: ${reason}`);
+      return true;
     };
     const candidate = candidates.policies.indexOf(policy);
     const allowed = candidate >= 0 ? originAllowed[candidate] : policies.isOriginAllowed(policy, origin, request);
     return typeof allowed === 'boolean' ? settle(allowed) : allowed.then(settle);
   }
-}
-
-function enforce(policy: CorsPolicy, originAllowed: boolean, method: string, context: ExecutionContext): boolean {
-  if (!policy.enforces(method)) return true;
-  const reason = policy.rejectActual(originAllowed, method);
-  if (reason === undefined) return true;
-  logger.debug(`CORS request rejected: ${reason} (${method} ${context.getClass().name}.${context.getHandler().name})`);
-  throw new ForbiddenException(`CORS request rejected: ${reason}`);
 }

@@ -12,5 +12,7 @@ export type {
   CorsPathPolicy,
   CorsPolicyName,
   CorsPolicyNames,
+  CorsRejection,
+  CorsRejectionReason,
 } from './cors-options.interface.js';
 export { CorsConfigError } from './policy/cors-config.error.js';

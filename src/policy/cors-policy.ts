@@ -17,6 +17,7 @@ const CORS_DEFAULTS: Required<Omit<CorsOptions, 'origin'>> & Pick<CorsOptions, '
   preflightContinue: false,
   allowPrivateNetwork: false,
   enforce: 'unsafe',
+  reportOnly: false,
 };
 
 const OPTION_KEYS = new Set(Object.keys(CORS_DEFAULTS));
@@ -89,6 +90,8 @@ export class CorsPolicy {
   private readonly allowedHeaders: ReadonlySet<string> | '*';
   private readonly allowPrivateNetwork: boolean;
   private readonly enforce: CorsEnforce;
+  /** Let through, and report, what `enforce` would refuse. */
+  readonly reportOnly: boolean;
   private readonly preflightContinue: boolean;
   private readonly optionsSuccessStatus: number;
   private readonly preflightHeaders: CorsHeaders;
@@ -99,12 +102,21 @@ export class CorsPolicy {
    * where a conflicting field was inherited from (`sources`).
    */
   static compile(options: CorsOptions, location: string, sources: OptionSources = {}): CorsPolicy {
-    return new CorsPolicy(validate({ ...CORS_DEFAULTS, ...options }, location, sources), location);
+    return new CorsPolicy(validate({ ...CORS_DEFAULTS, ...options }, location, sources), location, sources);
   }
 
-  private constructor(options: Required<CorsOptions>, location: string) {
+  /**
+   * @param options every field, defaults included, as validated
+   * @param sources where each field not left to its default came from (`forRoot`, `policy 'partner'`, a controller)
+   */
+  private constructor(
+    readonly options: Readonly<Required<CorsOptions>>,
+    location: string,
+    readonly sources: OptionSources,
+  ) {
     this.origins = OriginMatcher.compile(options.origin, location, options);
     this.enforce = options.enforce;
+    this.reportOnly = options.reportOnly;
     this.preflightContinue = options.preflightContinue;
     this.optionsSuccessStatus = options.optionsSuccessStatus;
     this.allowPrivateNetwork = options.allowPrivateNetwork;
@@ -142,9 +154,14 @@ export class CorsPolicy {
     return this.allowsMethod(method) ? undefined : 'method not allowed';
   }
 
-  /** Whether enforcement rejects a cross-origin request the policy does not allow, for this method. */
-  enforces(method: string): boolean {
-    return this.enforce === 'all' || (this.enforce === 'unsafe' && !SAFE_METHODS.has(method));
+  /**
+   * What becomes of a cross-origin request with `method` that the policy does not allow: refused with 403 where it
+   * enforces for that method (`'unsafe'`: not GET/HEAD/OPTIONS; `'all'`), let through and reported with `reportOnly`,
+   * else only left without CORS headers.
+   */
+  disallowedOutcome(method: string): 'refused' | 'reported' | 'withheld' {
+    if (!(this.enforce === 'all' || (this.enforce === 'unsafe' && !SAFE_METHODS.has(method)))) return 'withheld';
+    return this.reportOnly ? 'reported' : 'refused';
   }
 
   /** `Access-Control-Allow-Origin`: `*` only for `origin: '*'` (never with credentials), else the origin itself. */
@@ -188,7 +205,7 @@ function validate(options: Record<string, unknown>, location: string, sources: O
     if (!OPTION_KEYS.has(key)) fail(`unknown option '${key}' (known: ${[...OPTION_KEYS].join(', ')})`);
   }
   const { origin, methods, allowedHeaders, exposedHeaders, credentials, optionsSuccessStatus } = options;
-  for (const key of ['credentials', 'preflightContinue', 'allowPrivateNetwork'] as const) {
+  for (const key of ['credentials', 'preflightContinue', 'allowPrivateNetwork', 'reportOnly'] as const) {
     if (typeof options[key] !== 'boolean') fail(`'${key}' must be true or false`);
   }
   if (![false, 'unsafe', 'all'].includes(options.enforce as never)) fail(`'enforce' must be 'unsafe', 'all' or false`);

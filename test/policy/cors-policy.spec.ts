@@ -44,10 +44,10 @@ describe('CorsPolicy defaults (restrictive, as Starlette)', () => {
   it('varies on Origin, enforces unsafe methods only, sends no credentials and does not pass preflights on', () => {
     expect(policy.vary).toEqual(['Origin']);
     expect(policy.preflightVary).toEqual(['Origin', 'Access-Control-Request-Method', 'Access-Control-Request-Headers']);
-    expect(policy.enforces('POST')).toBe(true);
-    expect(policy.enforces('DELETE')).toBe(true);
-    expect(policy.enforces('GET')).toBe(false);
-    expect(policy.enforces('HEAD')).toBe(false);
+    expect(policy.disallowedOutcome('POST')).toBe('refused');
+    expect(policy.disallowedOutcome('DELETE')).toBe('refused');
+    expect(policy.disallowedOutcome('GET')).toBe('withheld');
+    expect(policy.disallowedOutcome('HEAD')).toBe('withheld');
     const open = CorsPolicy.compile({ origin: [APP] }, 'forRoot');
     expect(open.headersForActual(APP)).toEqual([['Access-Control-Allow-Origin', APP]]);
     expect(preflight(open)).toMatchObject({ accepted: true, continue: false });
@@ -153,8 +153,14 @@ describe('CorsPolicy actual-request headers', () => {
   it("enforces every method with 'all' and none with false", () => {
     const all = CorsPolicy.compile({ enforce: 'all' }, 'forRoot');
     const none = CorsPolicy.compile({ enforce: false }, 'forRoot');
-    expect(['GET', 'HEAD', 'POST'].map((method) => all.enforces(method))).toEqual([true, true, true]);
-    expect(['GET', 'POST', 'DELETE'].map((method) => none.enforces(method))).toEqual([false, false, false]);
+    expect(['GET', 'HEAD', 'POST'].map((method) => all.disallowedOutcome(method))).toEqual(['refused', 'refused', 'refused']);
+    expect(['GET', 'POST', 'DELETE'].map((method) => none.disallowedOutcome(method))).toEqual(['withheld', 'withheld', 'withheld']);
+  });
+
+  it('reports instead of refusing with reportOnly, where it would enforce', () => {
+    const reporting = CorsPolicy.compile({ enforce: 'unsafe', reportOnly: true }, 'forRoot');
+    expect(['GET', 'POST'].map((method) => reporting.disallowedOutcome(method))).toEqual(['withheld', 'reported']);
+    expect(() => CorsPolicy.compile({ reportOnly: 'yes' as never }, 'forRoot')).toThrow("'reportOnly' must be true or false");
   });
 });
 
