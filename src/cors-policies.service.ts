@@ -28,7 +28,7 @@ export class CorsPolicies {
   private readonly global: CorsPolicy;
   private readonly globalLevel: PolicyLevel;
   private readonly named: ReadonlyMap<string, CorsOptions>;
-  private readonly pathPolicies: Array<{ path: string; policy: CorsPolicy }> = [];
+  private readonly pathPolicies: Array<{ path: string; policy: CorsPolicy; location: string }> = [];
   private readonly logger = new Logger(CORS_LOGGER_CONTEXT);
   /** Compiled policies by controller metadata, then route metadata: one compilation per distinct combination. */
   private readonly compiled = new Map<CorsMetadata | undefined, Map<CorsMetadata | undefined, CorsPolicy>>();
@@ -68,7 +68,7 @@ export class CorsPolicies {
       errors.check(() => {
         if (typeof path !== 'string') throw new CorsConfigError(location, `'path' must be a string`);
         const level = typeof policy === 'string' ? this.namedLevel(policy, location) : { source: location, options: policy };
-        this.pathPolicies.push({ path, policy: this.compileLevels([this.globalLevel, level]) });
+        this.pathPolicies.push({ path, policy: this.compileLevels([this.globalLevel, level]), location: `${source} paths[${i}]` });
       });
     });
     errors.throwIfAny();
@@ -129,6 +129,15 @@ export class CorsPolicies {
     }
   }
 
+
+  /** Every controller route, `paths` entry and the rest, with its policy (see `CorsAudit`). */
+  endpointsForAudit(): Array<{ method: string; path: string; hosts?: ReadonlyArray<string | RegExp>; handler: string; policy: CorsPolicy }> {
+    return [
+      ...this.endpoints.map(({ method, path, hosts, handlerName, policy }) => ({ method, path, hosts, handler: handlerName, policy })),
+      ...this.pathPolicies.map(({ path, policy, location }) => ({ method: 'ALL', path, handler: location, policy })),
+      { method: 'ALL', path: '*', handler: '(no route)', policy: this.global },
+    ];
+  }
 
   /** The adapter the front door is bound to: how it routes a request's path. */
   useAdapter(adapter: AdapterBinding): void {

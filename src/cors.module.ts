@@ -3,6 +3,7 @@ import { MODULE_METADATA } from '@nestjs/common/constants.js';
 import { type AbstractHttpAdapter, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { adapterBinding } from './adapters/adapter-binding.js';
 import { CORS_LOGGER_CONTEXT, CORS_OPTIONS_SOURCE } from './cors.constants.js';
+import { CorsAudit } from './cors-audit.service.js';
 import { CorsFrontDoor } from './cors-front-door.js';
 import { ASYNC_OPTIONS_TYPE, CORS_OPTIONS, ConfigurableCorsModule } from './cors.module-definition.js';
 import type { CorsModuleOptions } from './cors-options.interface.js';
@@ -15,8 +16,8 @@ import { CorsConfigError } from './policy/cors-config.error.js';
  */
 @Global()
 @Module({
-  providers: [CorsPolicies, CorsFrontDoor],
-  exports: [CORS_OPTIONS],
+  providers: [CorsPolicies, CorsFrontDoor, CorsAudit],
+  exports: [CORS_OPTIONS, CorsAudit],
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {
   constructor(

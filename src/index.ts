@@ -1,3 +1,4 @@
+export { CorsAudit, type CorsRouteAudit } from './cors-audit.service.js';
 export { Cors } from './cors.decorator.js';
 export { CorsModule } from './cors.module.js';
 export { CORS_OPTIONS } from './cors.module-definition.js';
