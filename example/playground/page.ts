@@ -51,6 +51,7 @@ export function playgroundPage(apiUrl: string): string {
     <section id="browser"><h2>What the browser allowed</h2><p>Nothing sent yet.</p></section>
     <section id="server"><h2>What the server decided, and why</h2><p>Nothing sent yet.</p></section>
   </div>
+  <section id="audit"><h2>Every route's policy (<code>app.get(CorsAudit).table()</code>)</h2><pre id="audit-table">loading…</pre></section>
 </main>
 <script>
 const api = ${JSON.stringify(apiUrl)};
@@ -66,6 +67,7 @@ function applyPreset() {
 }
 $('preset').addEventListener('change', applyPreset);
 applyPreset();
+fetch('/audit').then((response) => response.text()).then((table) => ($('audit-table').textContent = table));
 
 async function send(event) {
   event.preventDefault();

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
+import { CorsAudit } from '../../src/index.js';
 import { AppModule } from '../app.module.js';
 import { DecisionLog } from './decisions.js';
 import { playgroundPage } from './page.js';
@@ -18,8 +19,14 @@ export interface RunningPlayground {
 export async function startPlayground(apiPort: number, playgroundPort: number): Promise<RunningPlayground> {
   const decisions = new DecisionLog();
   let apiUrl = '';
+  let audit = '';
   const pageServer = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://playground');
+    if (url.pathname === '/audit') {
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end(audit);
+      return;
+    }
     if (url.pathname === '/decisions') {
       res.setHeader('Content-Type', 'application/json');
       res.end(JSON.stringify({ lastId: decisions.lastId, decisions: decisions.since(Number(url.searchParams.get('since') ?? 0)) }));
@@ -36,6 +43,7 @@ export async function startPlayground(apiPort: number, playgroundPort: number): 
   const app = await NestFactory.create(AppModule, { logger: decisions.logger });
   decisions.attach(app.getHttpServer());
   await app.listen(apiPort);
+  audit = app.get(CorsAudit).table();
   apiUrl = `http://localhost:${(app.getHttpServer().address() as AddressInfo).port}`;
   return {
     apiUrl,

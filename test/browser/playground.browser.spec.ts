@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningPlayground, startPlayground } from '../../example/playground/server.js';
-import { launchBrowser } from './harness.js';
+import { launchBrowser } from '../../example/playground/chromium.js';
 
 describe('the CORS playground (npm start)', () => {
   let browser: Browser;
@@ -28,6 +28,13 @@ describe('the CORS playground (npm start)', () => {
     await page.evaluate(() => (document.getElementById('server')!.innerHTML = ''));
     return result;
   };
+
+  it("shows every route's policy, from the module's own audit", async () => {
+    await page.waitForFunction(() => !document.getElementById('audit-table')!.textContent!.startsWith('loading'));
+    const table = (await page.textContent('#audit-table')) ?? '';
+    expect(table.split('\n')[0]).toMatch(/^method +path +handler +origin/);
+    expect(table).toMatch(/PUT +\/partner\/orders\/:id +\w+Controller\.\w+/);
+  });
 
   it('shows a request the policy allows as readable, and the headers the server sent', async () => {
     const { browser, server } = await sendPreset('GET /users');
