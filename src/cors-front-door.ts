@@ -30,6 +30,15 @@ export type DecidedRequest = IncomingMessage & { [CORS_DECISION]?: CorsDecision 
 
 const NO_HEADERS = [] as const;
 
+/** One cross-origin request on its way through the front door. */
+interface Exchange {
+  request: AdapterRequest;
+  response: AdapterResponse;
+  next: Next;
+  target: RouteTarget;
+  origin: string;
+}
+
 /**
  * Decides every request before anything else in the app runs, whatever serves its path: answers preflights with the
  * policy of the route the announced request will reach, puts the CORS headers and `Vary` of actual requests on
@@ -65,22 +74,14 @@ export class CorsFrontDoor {
 
     const node = rawRequest(request);
     const originAllowed = candidates.policies.map((policy) => this.policies.isOriginAllowed(policy, origin, node));
-    const decide = (allowed: boolean[]) =>
-      preflight
-        ? this.answerPreflight(request, response, next, target, origin, allowed)
-        : this.admit(request, response, next, target, origin, allowed);
+    const exchange: Exchange = { request, response, next, target, origin };
+    const decide = (allowed: boolean[]) => (preflight ? this.answerPreflight(exchange, allowed) : this.admit(exchange, allowed));
     if (originAllowed.every((allowed) => typeof allowed === 'boolean')) decide(originAllowed as boolean[]);
     else void Promise.all(originAllowed).then(decide).catch(next);
   }
 
-  private answerPreflight(
-    request: AdapterRequest,
-    response: AdapterResponse,
-    next: Next,
-    { candidates, handler }: RouteTarget,
-    origin: string,
-    originAllowed: boolean[],
-  ): void {
+  private answerPreflight({ request, response, next, target, origin }: Exchange, originAllowed: boolean[]): void {
+    const { candidates, handler } = target;
     const { headers } = request;
     const requestMethod = String(headers['access-control-request-method']);
     const answer = candidates.resolvePreflight(
@@ -112,14 +113,8 @@ export class CorsFrontDoor {
   }
 
   /** An actual cross-origin request: its headers, and its refusal where the policy enforces. */
-  private admit(
-    request: AdapterRequest,
-    response: AdapterResponse,
-    next: Next,
-    { candidates, handler }: RouteTarget,
-    origin: string,
-    originAllowed: boolean[],
-  ): void {
+  private admit({ request, response, next, target, origin }: Exchange, originAllowed: boolean[]): void {
+    const { candidates, handler } = target;
     const method = request.method ?? 'GET';
     const chosen = candidates.allowingActual(originAllowed, method);
     const headers = chosen >= 0 ? candidates.policies[chosen].headersForActual(origin) : NO_HEADERS;
