@@ -5,6 +5,8 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
+  // The Firefox suite runs on its own (`npm run test:firefox`, test/firefox/jest.config.js): npm test needs no Firefox.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/firefox/'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
 };

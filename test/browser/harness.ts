@@ -1,9 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
-import type { Page } from 'playwright-core';
-
-export { launchBrowser } from '../../example/playground/chromium.js';
 
 export interface PageServer {
   port: number;
@@ -66,11 +63,20 @@ export function recordRequests(app: INestApplication, into: Received[]): void {
   });
 }
 
+/**
+ * A page a test can run a script in, whichever library drives the browser: playwright-core's `Page` is one, and the
+ * drivers (`driver.ts`) give every engine's pages this shape. The script runs in the page, under the page's origin;
+ * `arg` and the result cross as JSON-like values.
+ */
+export interface ScriptPage {
+  evaluate<Arg, Result>(script: (arg: Arg) => Result | Promise<Result>, arg: Arg): Promise<Result>;
+}
+
 /** What the page's own script could see of a response, or the error the browser gave it instead. */
 export type PageResult = { status: number; body: string; headers: Record<string, string> } | { error: string };
 
 /** Runs `fetch` in the page, so the request is the page's own, under the page's origin. */
-export function pageFetch(page: Page, url: string, init: RequestInit = {}): Promise<PageResult> {
+export function pageFetch(page: ScriptPage, url: string, init: RequestInit = {}): Promise<PageResult> {
   return page.evaluate(
     async ({ url, init }) => {
       try {
@@ -87,7 +93,7 @@ export function pageFetch(page: Page, url: string, init: RequestInit = {}): Prom
 }
 
 /** The same through XMLHttpRequest, with `withCredentials`. */
-export function pageXhr(page: Page, method: string, url: string, withCredentials = false): Promise<PageResult> {
+export function pageXhr(page: ScriptPage, method: string, url: string, withCredentials = false): Promise<PageResult> {
   return page.evaluate(
     ({ method, url, withCredentials }) =>
       new Promise<PageResult>((resolve) => {
@@ -110,7 +116,7 @@ export function pageXhr(page: Page, method: string, url: string, withCredentials
 }
 
 /** Fetches from a sandboxed iframe (origin `null`) inside the page, returning what its script could see. */
-export function sandboxedFetch(page: Page, url: string): Promise<PageResult> {
+export function sandboxedFetch(page: ScriptPage, url: string): Promise<PageResult> {
   return page.evaluate(
     (url) =>
       new Promise<PageResult>((resolve) => {

@@ -4,7 +4,8 @@ import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { CorsModule } from '../../src/index.js';
 import { ADAPTERS, startApp } from '../e2e/app.fixture.js';
-import { launchBrowser, type PageServer, pageFetch, type Received, recordRequests, servePages } from './harness.js';
+import { launchBrowser } from '../../example/playground/chromium.js';
+import { type PageServer, pageFetch, type Received, recordRequests, servePages } from './harness.js';
 
 @Controller('device')
 class DeviceController {

@@ -1,0 +1,110 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
+import type { Browser } from 'puppeteer-core';
+import { CorsModule } from '../../src/index.js';
+import { type PageResult, type PageServer, type Received, recordRequests, servePages } from '../browser/harness.js';
+import { ADAPTERS, startApp } from '../e2e/app.fixture.js';
+import { launchFirefox } from './firefox.driver.js';
+
+@Controller('device')
+class DeviceController {
+  @Get() status() {
+    return 'on';
+  }
+}
+
+/**
+ * What Firefox ESR 153 does when a public page asks an API on this machine: the Firefox side of
+ * `../browser/local-network.browser.spec.ts`. The page server is declared public with the pref
+ * `network.lna.address_space.public.override` (Firefox's counterpart of Chromium's `--ip-address-space-overrides`); the
+ * API listens on loopback. Firefox has Local Network Access on by default too (ETP standard): the request waits for
+ * the user's `loopback-network` permission (`local-network` is the one for private addresses, and does not cover
+ * loopback). Unlike headless Chromium, which refuses at once, Firefox holds the request while the prompt is open
+ * (`network.lna.prompt.timeout`, 5 minutes). It never sends `Access-Control-Request-Private-Network`.
+ */
+describe('a public page asking a loopback API (Firefox ESR, Local Network Access)', () => {
+  let browser: Browser;
+  let pages: PageServer;
+  beforeAll(async () => {
+    pages = await servePages();
+    browser = await launchFirefox({ 'network.lna.address_space.public.override': `127.0.0.1:${pages.port}` });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([browser?.close(), pages?.close()]);
+  });
+
+  describe.each(ADAPTERS)('against $name', (adapter) => {
+    let app: INestApplication;
+    let api: string;
+    const received: Received[] = [];
+    const pageOrigin = () => `http://127.0.0.1:${pages.port}`;
+
+    beforeAll(async () => {
+      @Module({
+        imports: [CorsModule.forRoot({ origin: [pageOrigin()], allowedHeaders: ['X-Device'], allowPrivateNetwork: true })],
+        controllers: [DeviceController],
+      })
+      class DeviceModule {}
+      app = await startApp(adapter, [DeviceModule], { configure: (a) => recordRequests(a, received) });
+      await app.listen(0, '127.0.0.1');
+      api = `http://localhost:${(app.getHttpServer().address() as { port: number }).port}`;
+    });
+    afterAll(() => app?.close());
+    beforeEach(() => {
+      received.length = 0;
+    });
+
+    /** A context where the page's origin has `permission` in `state` (or no answer yet), and the page's fetch. */
+    const fetchFromPublicPage = async (permission?: { state: 'granted' | 'denied' }) => {
+      const context = await browser.createBrowserContext();
+      if (permission) await context.setPermission(pageOrigin(), { permission: { name: 'loopback-network' }, state: permission.state });
+      const page = await context.newPage();
+      await page.goto(`${pageOrigin()}/`);
+      const result = page
+        .evaluate(
+          (url) =>
+            fetch(url, { headers: { 'X-Device': '1' } }).then(
+              async (r) => ({ status: r.status, body: await r.text(), headers: {} }) as PageResult,
+              (e) => ({ error: String(e) }) as PageResult,
+            ),
+          `${api}/device`,
+        )
+        .catch((error: unknown) => ({ error: `page closed: ${String(error)}` }) as PageResult);
+      return { context, result };
+    };
+    const within = <T>(ms: number, promise: Promise<T>) =>
+      Promise.race([promise, new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms))]);
+
+    it("before the user answers: held for the prompt, nothing reaches the API", async () => {
+      const { context, result } = await fetchFromPublicPage();
+      try {
+        expect(await within(1_500, result)).toBe('still waiting');
+        expect(received).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('with the permission denied: a TypeError in the page, nothing reaches the API', async () => {
+      const { context, result } = await fetchFromPublicPage({ state: 'denied' });
+      try {
+        expect(await result).toEqual({ error: 'TypeError: NetworkError when attempting to fetch resource.' });
+        expect(received).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('with the permission granted: an ordinary CORS preflight, without Access-Control-Request-Private-Network', async () => {
+      const { context, result } = await fetchFromPublicPage({ state: 'granted' });
+      try {
+        expect(await result).toMatchObject({ status: 200, body: 'on' });
+        expect(received.map((r) => `${r.method} ${r.requestMethod ?? ''}`.trim())).toEqual(['OPTIONS GET', 'GET']);
+        expect(received.map((r) => r.privateNetwork)).toEqual([undefined, undefined]);
+      } finally {
+        await context.close();
+      }
+    });
+  });
+});
