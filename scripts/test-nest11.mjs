@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const NEST_11 = ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', '@nestjs/platform-fastify', '@nestjs/testing'];
-const NOT_NEEDED = ['@sparticuz/chromium', 'playwright-core', 'autocannon', '@types/autocannon', 'publint', '@arethetypeswrong/cli'];
+const NOT_NEEDED = ['@sparticuz/chromium', 'playwright-core', 'autocannon', '@types/autocannon', 'publint', '@arethetypeswrong/cli', 'puppeteer-core'];
 
 const dir = mkdtempSync(join(tmpdir(), 'nestjs-cors-nest11-'));
 try {
   for (const path of ['src', 'test', 'jest.config.js', 'tsconfig.json']) cpSync(path, join(dir, path), { recursive: true });
-  rmSync(join(dir, 'test/browser'), { recursive: true });
+  for (const browsers of ['test/browser', 'test/firefox']) rmSync(join(dir, browsers), { recursive: true });
   const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
   for (const name of NEST_11) pkg.devDependencies[name] = '^11';
   for (const name of NOT_NEEDED) delete pkg.devDependencies[name];
