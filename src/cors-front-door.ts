@@ -7,7 +7,7 @@ import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-fil
 import { CORS_DECISION } from './cors.constants.js';
 import { CorsPolicies, type RouteTarget } from './cors-policies.service.js';
 import { type AdapterRequest, type AdapterResponse, hostOf, pathOf, rawRequest, rawResponse } from './cors-request.js';
-import type { CandidatePolicies } from './policy/candidate-policies.js';
+import { type CandidatePolicies, NO_HEADERS } from './policy/candidate-policies.js';
 import type { ActualRejection } from './policy/cors-policy.js';
 import { isCrossOrigin, isPreflight, requestOrigin } from './policy/request-facts.js';
 import { writeOnHead } from './response-head.js';
@@ -27,8 +27,6 @@ export interface CorsDecision {
 }
 
 export type DecidedRequest = IncomingMessage & { [CORS_DECISION]?: CorsDecision };
-
-const NO_HEADERS = [] as const;
 
 /** One cross-origin request on its way through the front door. */
 interface Exchange {

@@ -1,5 +1,6 @@
 import { type CanActivate, type ExecutionContext, ForbiddenException } from '@nestjs/common';
 import { CORS_DECISION } from './cors.constants.js';
+import { NO_HEADERS } from './policy/candidate-policies.js';
 import type { DecidedRequest } from './cors-front-door.js';
 import { type AdapterRequest, type AdapterResponse, pathOf, rawRequest, rawResponse } from './cors-request.js';
 import { headOf, writeOnHead } from './response-head.js';
@@ -25,7 +26,7 @@ export class CorsGuard implements CanActivate {
 
     const settle = (allowed: boolean) => {
       const response = rawResponse(http.getResponse<AdapterResponse>());
-      const headers = policy.rejectActual(allowed, method) === undefined ? policy.headersForActual(origin) : [];
+      const headers = policy.rejectActual(allowed, method) === undefined ? policy.headersForActual(origin) : NO_HEADERS;
       writeOnHead(response, { vary: headOf(response)?.vary, headers });
       const reason = policy.rejectActual(allowed, method);
       if (reason === undefined) return true;

@@ -1,6 +1,7 @@
 import type { CorsHeaders, CorsPolicy, PreflightAnswer, PreflightRequest } from './cors-policy.js';
 
-const NO_HEADERS: CorsHeaders = [];
+/** The headers of a response that gets no CORS headers; one shared empty list. */
+export const NO_HEADERS: CorsHeaders = [];
 
 /** `Vary` tokens, and the same tokens as a header value for a response that has no `Vary` yet. */
 export interface VaryHeader {

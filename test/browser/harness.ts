@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { INestApplication } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
+import { CorsModule } from '../../src/index.js';
+import { type AdapterCase, startApp } from '../e2e/app.fixture.js';
 
 export interface PageServer {
   port: number;
@@ -132,4 +134,30 @@ export function sandboxedFetch(page: ScriptPage, url: string): Promise<PageResul
       }),
     url,
   );
+}
+
+@Controller('device')
+class DeviceController {
+  @Get() status() {
+    return 'on';
+  }
+}
+
+/**
+ * The API of the Local Network Access specs: on loopback, allowing `pageOrigin` with `X-Device` and private network
+ * access, recording what it receives into `received`. Returns the app and its URL.
+ */
+export async function startDeviceApi(
+  adapter: AdapterCase,
+  pageOrigin: string,
+  received: Received[],
+): Promise<{ app: INestApplication; api: string }> {
+  @Module({
+    imports: [CorsModule.forRoot({ origin: [pageOrigin], allowedHeaders: ['X-Device'], allowPrivateNetwork: true })],
+    controllers: [DeviceController],
+  })
+  class DeviceModule {}
+  const app = await startApp(adapter, [DeviceModule], { configure: (a) => recordRequests(a, received) });
+  await app.listen(0, '127.0.0.1');
+  return { app, api: `http://localhost:${(app.getHttpServer().address() as { port: number }).port}` };
 }

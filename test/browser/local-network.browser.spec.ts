@@ -1,18 +1,10 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { CorsModule } from '../../src/index.js';
-import { ADAPTERS, startApp } from '../e2e/app.fixture.js';
+import { ADAPTERS } from '../e2e/app.fixture.js';
 import { launchBrowser } from '../../example/playground/chromium.js';
-import { type PageServer, pageFetch, type Received, recordRequests, servePages } from './harness.js';
-
-@Controller('device')
-class DeviceController {
-  @Get() status() {
-    return 'on';
-  }
-}
+import { type PageServer, pageFetch, type Received, servePages, startDeviceApi } from './harness.js';
 
 /**
  * What Chromium 153 does when a public page asks an API on this machine. The page server is declared public with
@@ -38,14 +30,7 @@ describe('a public page asking a loopback API (Chromium 153, Local Network Acces
     const pageOrigin = () => `http://127.0.0.1:${pages.port}`;
 
     beforeAll(async () => {
-      @Module({
-        imports: [CorsModule.forRoot({ origin: [pageOrigin()], allowedHeaders: ['X-Device'], allowPrivateNetwork: true })],
-        controllers: [DeviceController],
-      })
-      class DeviceModule {}
-      app = await startApp(adapter, [DeviceModule], { configure: (a) => recordRequests(a, received) });
-      await app.listen(0, '127.0.0.1');
-      api = `http://localhost:${(app.getHttpServer().address() as { port: number }).port}`;
+      ({ app, api } = await startDeviceApi(adapter, pageOrigin(), received));
     });
     afterAll(() => app?.close());
     beforeEach(() => {

@@ -1,18 +1,10 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import type { Browser } from 'puppeteer-core';
-import { CorsModule } from '../../src/index.js';
-import { type PageResult, type PageServer, type Received, recordRequests, servePages } from '../browser/harness.js';
-import { ADAPTERS, startApp } from '../e2e/app.fixture.js';
+import { type PageResult, type PageServer, type Received, servePages, startDeviceApi } from '../browser/harness.js';
+import { ADAPTERS } from '../e2e/app.fixture.js';
 import { launchFirefox } from './firefox.driver.js';
-
-@Controller('device')
-class DeviceController {
-  @Get() status() {
-    return 'on';
-  }
-}
 
 /**
  * What Firefox ESR 153 does when a public page asks an API on this machine: the Firefox side of
@@ -41,14 +33,7 @@ describe('a public page asking a loopback API (Firefox ESR, Local Network Access
     const pageOrigin = () => `http://127.0.0.1:${pages.port}`;
 
     beforeAll(async () => {
-      @Module({
-        imports: [CorsModule.forRoot({ origin: [pageOrigin()], allowedHeaders: ['X-Device'], allowPrivateNetwork: true })],
-        controllers: [DeviceController],
-      })
-      class DeviceModule {}
-      app = await startApp(adapter, [DeviceModule], { configure: (a) => recordRequests(a, received) });
-      await app.listen(0, '127.0.0.1');
-      api = `http://localhost:${(app.getHttpServer().address() as { port: number }).port}`;
+      ({ app, api } = await startDeviceApi(adapter, pageOrigin(), received));
     });
     afterAll(() => app?.close());
     beforeEach(() => {
