@@ -1,17 +1,22 @@
 // Runs the unit and e2e suites against NestJS 11 (CommonJS): a copy of the project in a temp dir, with the @nestjs
-// packages at ^11 and without the browser and benchmark tools, installed from the registry.
+// packages at ^11 and without the browser and benchmark tools or the GraphQL servers (their @nestjs packages want ^12),
+// installed from the registry.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const NEST_11 = ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', '@nestjs/platform-fastify', '@nestjs/testing'];
-const NOT_NEEDED = ['@sparticuz/chromium', 'playwright-core', 'autocannon', '@types/autocannon', 'publint', '@arethetypeswrong/cli', 'puppeteer-core'];
+const NOT_NEEDED = [
+  ...['@sparticuz/chromium', 'playwright-core', 'autocannon', '@types/autocannon', 'publint', '@arethetypeswrong/cli', 'puppeteer-core'],
+  // test/graphql only; @nestjs/graphql, @nestjs/apollo and @nestjs/mercurius 14 have peer dependencies on @nestjs/* ^12.
+  ...['@nestjs/graphql', '@nestjs/apollo', '@apollo/server', '@as-integrations/express5', '@nestjs/mercurius', 'mercurius', 'graphql'],
+];
 
 const dir = mkdtempSync(join(tmpdir(), 'nestjs-cors-nest11-'));
 try {
   for (const path of ['src', 'test', 'jest.config.js', 'tsconfig.json']) cpSync(path, join(dir, path), { recursive: true });
-  for (const browsers of ['test/browser', 'test/firefox']) rmSync(join(dir, browsers), { recursive: true });
+  for (const notRun of ['test/browser', 'test/firefox', 'test/graphql']) rmSync(join(dir, notRun), { recursive: true });
   const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
   for (const name of NEST_11) pkg.devDependencies[name] = '^11';
   for (const name of NOT_NEEDED) delete pkg.devDependencies[name];
