@@ -10,7 +10,7 @@ import { type AdapterRequest, type AdapterResponse, hostOf, pathOf, rawRequest, 
 import { type CandidatePolicies, NO_HEADERS } from './policy/candidate-policies.js';
 import type { ActualRejection } from './policy/cors-policy.js';
 import { isCrossOrigin, isPreflight, requestOrigin } from './policy/request-facts.js';
-import { writeOnHead } from './response-head.js';
+import { writeAnswer, writeOnHead } from './response-head.js';
 
 /** Passes the request on to the rest of the app. */
 export type Next = (error?: unknown) => void;
@@ -96,18 +96,12 @@ export class CorsFrontDoor {
     if (!answer.accepted) {
       const reason = `CORS preflight rejected: ${answer.reason}`;
       this.policies.report({ kind: 'preflight', reason: answer.reason, outcome: 'rejected', origin, method: requestMethod, path: pathOf(request), handler });
-      writeOnHead(node, { vary, headers: NO_HEADERS });
-      node.statusCode = 403;
-      node.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      node.setHeader('Content-Length', Buffer.byteLength(reason));
-      node.end(reason);
+      writeAnswer(node, 403, { vary, headers: NO_HEADERS }, reason);
       return;
     }
+    if (!answer.continue) return writeAnswer(node, answer.status, { vary, headers: answer.headers });
     writeOnHead(node, { vary, headers: answer.headers });
-    if (answer.continue) return next();
-    node.statusCode = answer.status;
-    if (answer.status !== 204) node.setHeader('Content-Length', '0');
-    node.end();
+    next();
   }
 
   /** An actual cross-origin request: its headers, and its refusal where the policy enforces. */

@@ -35,30 +35,49 @@ export function writeOnHead(response: ServerResponse, head: CorsHead): void {
   target[HEAD] = head;
 }
 
+/**
+ * Answers the request with `status`, `head` and a plain-text `body`, all in one `writeHead`: a preflight's answer or
+ * a refusal, written before anything else in the app has run, so Node can take its fast path for a head nothing has
+ * touched. As with `writeOnHead`, a header already set is left as it is and `Vary` is merged.
+ */
+export function writeAnswer(response: ServerResponse, status: number, head: CorsHead, body = ''): void {
+  const fields: Record<string, string | number> = {};
+  for (const [name, value] of head.headers) if (!response.hasHeader(name)) fields[name] = value;
+  if (head.vary !== undefined) {
+    const existing = response.getHeader('vary');
+    fields.vary = existing === undefined ? head.vary.value : (mergeVary(existing, head.vary.tokens) ?? String(existing));
+  }
+  if (body !== '') fields['content-type'] = 'text/plain; charset=utf-8';
+  if (status !== 204) fields['content-length'] = Buffer.byteLength(body);
+  response.writeHead(status, fields).end(body);
+}
+
 /** The head `writeOnHead` put on the response, if any. */
 export function headOf(response: ServerResponse): CorsHead | undefined {
   return (response as CorsResponse)[HEAD];
 }
 
-function writeHeadWithCors(this: CorsResponse, ...args: unknown[]): ServerResponse {
+function writeHeadWithCors(this: CorsResponse, statusCode: number, reason?: unknown, fields?: unknown): ServerResponse {
   const { vary, headers } = this[HEAD] as CorsHead;
   // Fastify hands its headers to `writeHead` as an object (lower-case names); Node then gives them precedence over
   // `setHeader`. Adding ours to that object, not with `setHeader`, also keeps Node's faster path for it.
-  const last = args[args.length - 1];
-  const fields = typeof last === 'object' && last !== null && !Array.isArray(last) ? (last as Record<string, unknown>) : undefined;
-  for (const [name, value] of headers) {
+  const last = fields ?? reason;
+  const object = typeof last === 'object' && last !== null && !Array.isArray(last) ? (last as Record<string, unknown>) : undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i];
     if (this.hasHeader(name)) continue;
-    if (fields === undefined) this.setHeader(name, value);
-    else fields[name.toLowerCase()] ??= value;
+    if (object === undefined) this.setHeader(name, value);
+    else object[name] ??= value;
   }
   if (vary !== undefined) {
-    const key = fields !== undefined && 'Vary' in fields ? 'Vary' : 'vary';
-    const existing = fields?.[key] ?? this.getHeader('vary');
+    const key = object !== undefined && 'Vary' in object ? 'Vary' : 'vary';
+    const existing = object?.[key] ?? this.getHeader('vary');
     const merged = existing === undefined ? vary.value : mergeVary(existing, vary.tokens);
     if (merged !== undefined) {
-      if (fields === undefined) this.setHeader('Vary', merged);
-      else fields[key] = merged;
+      if (object === undefined) this.setHeader('Vary', merged);
+      else object[key] = merged;
     }
   }
-  return (this[WRITE_HEAD] as ServerResponse['writeHead']).apply(this, args as never);
+  // `arguments`, not the parameters: Node counts them (`writeHead(status, undefined)` is not `writeHead(status)`).
+  return (this[WRITE_HEAD] as ServerResponse['writeHead']).apply(this, arguments as never);
 }

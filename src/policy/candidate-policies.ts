@@ -42,10 +42,10 @@ export class CandidatePolicies {
   }
 
   /** The first accepting candidate's answer, else the first candidate's rejection. */
-  resolvePreflight(request: Omit<PreflightRequest, 'originAllowed'>, originAllowed: readonly boolean[]): PreflightAnswer {
+  resolvePreflight(request: PreflightRequest, originAllowed: readonly boolean[]): PreflightAnswer {
     let rejection: PreflightAnswer | undefined;
     for (let i = 0; i < this.policies.length; i++) {
-      const answer = this.policies[i].resolvePreflight({ ...request, originAllowed: originAllowed[i] });
+      const answer = this.policies[i].resolvePreflight(request, originAllowed[i]);
       if (answer.accepted) return answer;
       rejection ??= answer;
     }

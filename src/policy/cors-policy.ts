@@ -31,6 +31,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type ActualRejection = 'origin not allowed' | 'method not allowed';
 export type PreflightRejection = ActualRejection | 'header not allowed';
+/**
+ * Response headers as `[name, value]` pairs. Names are lower case, as HTTP/2 writes them and Fastify stores them:
+ * literal, so that adding one to a header object (Fastify's) reuses the same internal string each time.
+ */
 export type CorsHeaders = ReadonlyArray<readonly [name: string, value: string]>;
 
 /** What a preflight gets: the status and headers of an accepted one, or the reason it was rejected. */
@@ -41,7 +45,6 @@ export type PreflightAnswer =
 /** The facts of a preflight, read from its headers by the caller. */
 export interface PreflightRequest {
   origin: string;
-  originAllowed: boolean;
   requestMethod: string;
   requestHeaders: string | string[] | undefined;
   privateNetwork: boolean;
@@ -70,11 +73,6 @@ export function mergePolicyLevels(levels: readonly PolicyLevel[]): { options: Co
     for (const key of Object.keys(fields) as Array<keyof CorsOptions>) sources[key] = source;
   }
   return { options, sources };
-}
-
-/** `mergePolicyLevels` without the sources. */
-export function mergeCorsOptions(...levels: ReadonlyArray<CorsOptions | false | undefined>): CorsOptions {
-  return mergePolicyLevels(levels.map((options) => ({ source: '', options }))).options;
 }
 
 /**
@@ -126,20 +124,20 @@ export class CorsPolicy {
     this.vary = this.origins.any ? [] : ['Origin'];
     this.preflightVary = [...this.vary, 'Access-Control-Request-Method', 'Access-Control-Request-Headers'];
 
-    const credentials = options.credentials ? [['Access-Control-Allow-Credentials', 'true'] as const] : [];
+    const credentials = options.credentials ? [['access-control-allow-credentials', 'true'] as const] : [];
     this.actualHeaders = [
       ...credentials,
       ...(options.exposedHeaders.length > 0
-        ? [['Access-Control-Expose-Headers', unique(options.exposedHeaders).join(', ')] as const]
+        ? [['access-control-expose-headers', unique(options.exposedHeaders).join(', ')] as const]
         : []),
     ];
     this.preflightHeaders = [
       ...credentials,
-      ...(this.methods === '*' ? [] : [['Access-Control-Allow-Methods', [...this.methods].join(', ')] as const]),
+      ...(this.methods === '*' ? [] : [['access-control-allow-methods', [...this.methods].join(', ')] as const]),
       ...(this.allowedHeaders === '*'
         ? []
-        : [['Access-Control-Allow-Headers', [...this.allowedHeaders].join(', ')] as const]),
-      ['Access-Control-Max-Age', String(options.maxAge)],
+        : [['access-control-allow-headers', [...this.allowedHeaders].join(', ')] as const]),
+      ['access-control-max-age', String(options.maxAge)],
     ];
   }
 
@@ -171,12 +169,12 @@ export class CorsPolicy {
 
   /** Headers of an allowed actual request, `Access-Control-Allow-Origin` first. */
   headersForActual(origin: string): CorsHeaders {
-    return [['Access-Control-Allow-Origin', this.allowOrigin(origin)], ...this.actualHeaders];
+    return [['access-control-allow-origin', this.allowOrigin(origin)], ...this.actualHeaders];
   }
 
   /** The whole preflight decision, in the order Starlette checks it: origin, method, headers. */
-  resolvePreflight(request: PreflightRequest): PreflightAnswer {
-    if (!request.originAllowed) return { accepted: false, reason: 'origin not allowed' };
+  resolvePreflight(request: PreflightRequest, originAllowed: boolean): PreflightAnswer {
+    if (!originAllowed) return { accepted: false, reason: 'origin not allowed' };
     const method = request.requestMethod;
     if (!isToken(method) || !this.allowsMethod(method)) return { accepted: false, reason: 'method not allowed' };
     const requested = parseHeaderList(request.requestHeaders);
@@ -186,13 +184,13 @@ export class CorsPolicy {
       return { accepted: false, reason: 'header not allowed' };
     }
     const headers: Array<readonly [string, string]> = [
-      ['Access-Control-Allow-Origin', this.allowOrigin(request.origin)],
+      ['access-control-allow-origin', this.allowOrigin(request.origin)],
       ...this.preflightHeaders,
     ];
     // Mirrored values are validated tokens (the method, and each header name), never raw request text.
-    if (this.methods === '*') headers.push(['Access-Control-Allow-Methods', method]);
-    if (allowed === '*') headers.push(['Access-Control-Allow-Headers', unique([...SAFELISTED_HEADERS, ...requested]).join(', ')]);
-    if (this.allowPrivateNetwork && request.privateNetwork) headers.push(['Access-Control-Allow-Private-Network', 'true']);
+    if (this.methods === '*') headers.push(['access-control-allow-methods', method]);
+    if (allowed === '*') headers.push(['access-control-allow-headers', unique([...SAFELISTED_HEADERS, ...requested]).join(', ')]);
+    if (this.allowPrivateNetwork && request.privateNetwork) headers.push(['access-control-allow-private-network', 'true']);
     return { accepted: true, status: this.optionsSuccessStatus, headers, continue: this.preflightContinue };
   }
 }

@@ -98,12 +98,16 @@ export class RouteTable<T> {
   /** The value of the route `method path` reaches on `hostname`; HEAD falls back to GET routes, as in Express. */
   match(method: string, path: string, hostname: string | undefined): T | undefined {
     // Lower-casing keeps the slashes where they are, so the segments line up with those of `path`.
-    const segments = (this.caseSensitive ? path : path.toLowerCase()).split('/');
-    return this.find(this.root, segments, 1, { method, path, hostname }, undefined)?.value;
+    const folded = this.caseSensitive ? path : path.toLowerCase();
+    return this.find(this.root, folded, 1, { method, path, hostname }, undefined)?.value;
   }
 
-  /** The first route in order, filed at `node` or below it, that matches the request and comes before `best`. */
-  private find(node: SegmentNode<T>, segments: string[], depth: number, request: Lookup, best: RouteEntry<T> | undefined): RouteEntry<T> | undefined {
+  /**
+   * The first route in order, filed at `node` or below it, that matches the request and comes before `best`. The
+   * segment below `node` starts at `start` in `folded` (the path, lower case where routes ignore case); the path is
+   * sliced segment by segment as the walk goes, not split up front, as most lookups stop after a few segments.
+   */
+  private find(node: SegmentNode<T>, folded: string, start: number, request: Lookup, best: RouteEntry<T> | undefined): RouteEntry<T> | undefined {
     if (best !== undefined && node.first > best.order) return best;
     for (const entry of node.entries) {
       if (best !== undefined && entry.order >= best.order) break;
@@ -112,11 +116,13 @@ export class RouteTable<T> {
         break;
       }
     }
-    const segment = segments[depth];
-    if (segment === undefined) return best;
+    if (start > folded.length) return best;
+    const slash = folded.indexOf('/', start);
+    const end = slash === -1 ? folded.length : slash;
+    const segment = folded.slice(start, end);
     const literal = node.literals.get(segment);
-    if (literal !== undefined) best = this.find(literal, segments, depth + 1, request, best);
-    if (node.param !== undefined && segment !== '') best = this.find(node.param, segments, depth + 1, request, best);
+    if (literal !== undefined) best = this.find(literal, folded, end + 1, request, best);
+    if (node.param !== undefined && segment !== '') best = this.find(node.param, folded, end + 1, request, best);
     return best;
   }
 

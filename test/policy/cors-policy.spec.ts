@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from '@jest/globals';
 import type { CorsOptions } from '../../src/cors-options.interface.js';
 import { CorsConfigError } from '../../src/policy/cors-config.error.js';
-import { CorsPolicy, mergeCorsOptions, type PreflightRequest } from '../../src/policy/cors-policy.js';
+import { CorsPolicy, mergePolicyLevels, type PreflightRequest } from '../../src/policy/cors-policy.js';
 
 /** The matcher only hands the request on to a function origin. */
 const nodeRequest = {} as IncomingMessage;
@@ -11,14 +11,8 @@ const APP = 'https://app.example.com';
 
 function preflight(policy: CorsPolicy, overrides: Partial<PreflightRequest> = {}) {
   const origin = overrides.origin ?? APP;
-  return policy.resolvePreflight({
-    origin,
-    originAllowed: policy.origins.matches(origin, nodeRequest) === true,
-    requestMethod: 'GET',
-    requestHeaders: undefined,
-    privateNetwork: false,
-    ...overrides,
-  });
+  const request = { origin, requestMethod: 'GET', requestHeaders: undefined, privateNetwork: false, ...overrides };
+  return policy.resolvePreflight(request, policy.origins.matches(origin, nodeRequest) === true);
 }
 
 function headersOf(answer: ReturnType<typeof preflight>): Record<string, string> {
@@ -49,7 +43,7 @@ describe('CorsPolicy defaults (restrictive, as Starlette)', () => {
     expect(policy.disallowedOutcome('GET')).toBe('withheld');
     expect(policy.disallowedOutcome('HEAD')).toBe('withheld');
     const open = CorsPolicy.compile({ origin: [APP] }, 'forRoot');
-    expect(open.headersForActual(APP)).toEqual([['Access-Control-Allow-Origin', APP]]);
+    expect(open.headersForActual(APP)).toEqual([['access-control-allow-origin', APP]]);
     expect(preflight(open)).toMatchObject({ accepted: true, continue: false });
   });
 
@@ -58,10 +52,10 @@ describe('CorsPolicy defaults (restrictive, as Starlette)', () => {
     const answer = preflight(open);
     expect(answer).toMatchObject({ accepted: true, status: 204 });
     expect(headersOf(answer)).toEqual({
-      'Access-Control-Allow-Origin': APP,
-      'Access-Control-Allow-Methods': 'GET, HEAD',
-      'Access-Control-Allow-Headers': 'accept, accept-language, content-language, content-type',
-      'Access-Control-Max-Age': '600',
+      'access-control-allow-origin': APP,
+      'access-control-allow-methods': 'GET, HEAD',
+      'access-control-allow-headers': 'accept, accept-language, content-language, content-type',
+      'access-control-max-age': '600',
     });
   });
 });
@@ -75,11 +69,11 @@ describe('CorsPolicy preflight decisions', () => {
   it('accepts an allowed origin, method and headers with every header of the answer', () => {
     const answer = preflight(policy, { requestMethod: 'POST', requestHeaders: 'authorization, content-type' });
     expect(headersOf(answer)).toEqual({
-      'Access-Control-Allow-Origin': APP,
-      'Access-Control-Allow-Credentials': 'true',
-      'Access-Control-Allow-Methods': 'GET, POST, HEAD',
-      'Access-Control-Allow-Headers': 'accept, accept-language, content-language, content-type, authorization, x-trace',
-      'Access-Control-Max-Age': '60',
+      'access-control-allow-origin': APP,
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-methods': 'GET, POST, HEAD',
+      'access-control-allow-headers': 'accept, accept-language, content-language, content-type, authorization, x-trace',
+      'access-control-max-age': '60',
     });
   });
 
@@ -113,15 +107,15 @@ describe('CorsPolicy preflight decisions', () => {
   it("mirrors the validated method and headers for '*'", () => {
     const open = CorsPolicy.compile({ origin: [APP], methods: '*', allowedHeaders: '*' }, 'forRoot');
     const headers = headersOf(preflight(open, { requestMethod: 'PURGE', requestHeaders: 'X-One, x-two, x-one' }));
-    expect(headers['Access-Control-Allow-Methods']).toBe('PURGE');
-    expect(headers['Access-Control-Allow-Headers']).toBe('accept, accept-language, content-language, content-type, x-one, x-two');
+    expect(headers['access-control-allow-methods']).toBe('PURGE');
+    expect(headers['access-control-allow-headers']).toBe('accept, accept-language, content-language, content-type, x-one, x-two');
     expect(preflight(open, { requestHeaders: 'x-one, bad header' })).toEqual({ accepted: false, reason: 'header not allowed' });
   });
 
   it("answers '*' origins with '*' and does not vary on Origin", () => {
     const open = CorsPolicy.compile({ origin: '*' }, 'forRoot');
-    expect(headersOf(preflight(open, { origin: 'https://anyone.test' }))['Access-Control-Allow-Origin']).toBe('*');
-    expect(open.headersForActual('https://anyone.test')).toEqual([['Access-Control-Allow-Origin', '*']]);
+    expect(headersOf(preflight(open, { origin: 'https://anyone.test' }))['access-control-allow-origin']).toBe('*');
+    expect(open.headersForActual('https://anyone.test')).toEqual([['access-control-allow-origin', '*']]);
     expect(open.vary).toEqual([]);
     expect(open.preflightVary).toEqual(['Access-Control-Request-Method', 'Access-Control-Request-Headers']);
   });
@@ -133,10 +127,10 @@ describe('CorsPolicy preflight decisions', () => {
 
   it('allows private network access only when enabled and asked for', () => {
     const pna = CorsPolicy.compile({ origin: [APP], allowPrivateNetwork: true }, 'forRoot');
-    expect(headersOf(preflight(pna, { privateNetwork: true }))['Access-Control-Allow-Private-Network']).toBe('true');
-    expect(headersOf(preflight(pna, { privateNetwork: false }))['Access-Control-Allow-Private-Network']).toBeUndefined();
+    expect(headersOf(preflight(pna, { privateNetwork: true }))['access-control-allow-private-network']).toBe('true');
+    expect(headersOf(preflight(pna, { privateNetwork: false }))['access-control-allow-private-network']).toBeUndefined();
     const plain = CorsPolicy.compile({ origin: [APP] }, 'forRoot');
-    expect(headersOf(preflight(plain, { privateNetwork: true }))['Access-Control-Allow-Private-Network']).toBeUndefined();
+    expect(headersOf(preflight(plain, { privateNetwork: true }))['access-control-allow-private-network']).toBeUndefined();
   });
 });
 
@@ -144,9 +138,9 @@ describe('CorsPolicy actual-request headers', () => {
   it('echoes the origin byte for byte, with credentials and exposed headers', () => {
     const policy = CorsPolicy.compile({ origin: [APP], credentials: true, exposedHeaders: ['X-Request-Id', 'X-Total'] }, 'forRoot');
     expect(policy.headersForActual(APP)).toEqual([
-      ['Access-Control-Allow-Origin', APP],
-      ['Access-Control-Allow-Credentials', 'true'],
-      ['Access-Control-Expose-Headers', 'X-Request-Id, X-Total'],
+      ['access-control-allow-origin', APP],
+      ['access-control-allow-credentials', 'true'],
+      ['access-control-expose-headers', 'X-Request-Id, X-Total'],
     ]);
   });
 
@@ -164,19 +158,37 @@ describe('CorsPolicy actual-request headers', () => {
   });
 });
 
-describe('mergeCorsOptions', () => {
-  it('resolves field by field, the most specific level winning', () => {
-    const merged = mergeCorsOptions(
-      { origin: [APP], credentials: true, exposedHeaders: ['X-Request-Id'] },
-      { origin: '*', credentials: false },
-      { exposedHeaders: ['X-Total-Count'] },
-    );
-    expect(merged).toEqual({ origin: '*', credentials: false, exposedHeaders: ['X-Total-Count'] });
+describe('mergePolicyLevels', () => {
+  it('resolves field by field, the most specific level winning, and says where each field came from', () => {
+    const merged = mergePolicyLevels([
+      { source: 'forRoot', options: { origin: [APP], credentials: true, exposedHeaders: ['X-Request-Id'] } },
+      { source: 'PublicController', options: { origin: '*', credentials: false } },
+      { source: 'PublicController.count', options: { exposedHeaders: ['X-Total-Count'] } },
+    ]);
+    expect(merged.options).toEqual({ origin: '*', credentials: false, exposedHeaders: ['X-Total-Count'] });
+    expect(merged.sources).toEqual({ origin: 'PublicController', credentials: 'PublicController', exposedHeaders: 'PublicController.count' });
   });
 
   it('closes an endpoint with false, which a more specific level can reopen', () => {
-    expect(mergeCorsOptions({ origin: [APP], methods: ['POST'] }, false)).toEqual({ origin: [], methods: ['POST'] });
-    expect(mergeCorsOptions({ origin: [APP] }, false, { origin: ['https://b.test'] }).origin).toEqual(['https://b.test']);
+    const closed = mergePolicyLevels([
+      { source: 'forRoot', options: { origin: [APP], methods: ['POST'] } },
+      { source: 'AdminController', options: false },
+    ]);
+    expect(closed).toEqual({ options: { origin: [], methods: ['POST'] }, sources: { origin: 'AdminController', methods: 'forRoot' } });
+    const reopened = mergePolicyLevels([
+      { source: 'forRoot', options: { origin: [APP] } },
+      { source: 'AdminController', options: false },
+      { source: 'AdminController.status', options: { origin: ['https://b.test'] } },
+    ]);
+    expect(reopened.options.origin).toEqual(['https://b.test']);
+    expect(reopened.sources.origin).toBe('AdminController.status');
+  });
+
+  it('skips levels without options', () => {
+    expect(mergePolicyLevels([{ source: 'forRoot', options: { maxAge: 60 } }, { source: 'UsersController', options: undefined }])).toEqual({
+      options: { maxAge: 60 },
+      sources: { maxAge: 'forRoot' },
+    });
   });
 });
 
