@@ -16,6 +16,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
+import expressApp from 'express';
 import request from 'supertest';
 import { CorsGuard } from '../../src/cors.guard.js';
 import { CorsModule } from '../../src/index.js';
@@ -226,5 +227,45 @@ describe.each(ADAPTERS)("the front door's 403 on $name", (adapter) => {
   it('goes through an APP_FILTER', async () => {
     const app = await startApp(adapter, [appWith([{ provide: APP_FILTER, useClass: InjectedProblemDetailsFilter }])]);
     await withApp(app, refused);
+  });
+});
+
+// Express gives each response its app's prototype, and the front door wraps `writeHead` there: a mounted sub-app's
+// prototype inherits from it, so its responses must carry the headers; another app in the process gets none.
+describe('the front door on express, beyond the app it serves', () => {
+  const express = ADAPTERS[0];
+  let app: INestApplication;
+  let plain: INestApplication;
+
+  beforeAll(async () => {
+    const subApp = expressApp();
+    subApp.get('/answer', (_req, res) => {
+      res.set('Vary', 'Accept-Encoding');
+      res.send('sub-app');
+    });
+    @Module({ imports: [CorsModule.forRoot(GLOBAL_POLICY)], controllers: [UsersController] })
+    class WithCorsModule {}
+    app = await startApp(express, [WithCorsModule], { configure: (a) => a.use('/sub-app', subApp) });
+    @Module({ controllers: [UsersController] })
+    class WithoutCorsModule {}
+    plain = await startApp(express, [WithoutCorsModule]);
+  });
+  afterAll(() => Promise.all([app.close(), plain.close()]));
+
+  it('puts the headers on what a mounted Express sub-app writes, merging its Vary', async () => {
+    const res = await request(app.getHttpServer()).get('/sub-app/answer').set('Origin', APP_ORIGIN);
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('sub-app');
+    expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
+    expect(res.headers['access-control-allow-credentials']).toBe('true');
+    expect(res.headers.vary).toBe('Accept-Encoding, Origin');
+  });
+
+  it('leaves another app in the same process without CorsModule alone', async () => {
+    await request(app.getHttpServer()).get('/users').set('Origin', APP_ORIGIN); // the CORS app has served requests
+    const res = await request(plain.getHttpServer()).get('/users').set('Origin', APP_ORIGIN);
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.headers).filter((name) => name.startsWith('access-control-'))).toEqual([]);
+    expect(res.headers.vary).toBeUndefined();
   });
 });
