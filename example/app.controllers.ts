@@ -36,8 +36,8 @@ export class PublicController {
   }
 }
 
-/** A partner integration: one partner origin, its own header, and PUT/DELETE. */
-@Cors({ origin: ['https://partner.example.net'], methods: ['GET', 'PUT', 'DELETE'], allowedHeaders: ['X-Partner-Key'] })
+/** A partner integration, under the named policy 'partner' (app.module.ts): one partner origin, its own header, and PUT/DELETE. */
+@Cors('partner')
 @Controller('partner/orders')
 export class PartnerController {
   @Get(':id') get(@Param('id') id: string) {

@@ -1,23 +1,48 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { CorsModule } from '../src/index.js';
 import { PartnerController, PublicController, UsersController } from './app.controllers.js';
 
+/** The global policy's origins when `CORS_ORIGINS` is not set: the app's own front ends. */
+const FRONT_ENDS = ['http://localhost:5173', 'https://app.example.com'];
+
 /**
- * The global policy, read from the environment when the app boots (`CORS_ORIGINS=https://a.com,https://b.com`).
- * A malformed entry fails the bootstrap with a CorsConfigError rather than never matching.
+ * The origins `CORS_ORIGINS` lists (comma-separated: `CORS_ORIGINS=https://a.com,https://b.com`; empty: none), else
+ * the app's own front ends. A malformed entry fails the bootstrap with a CorsConfigError rather than never matching.
  */
-@Module({
-  imports: [
-    CorsModule.forRootAsync({
-      useFactory: () => ({
-        origin: (process.env.CORS_ORIGINS ?? 'http://localhost:5173,https://app.example.com').split(','),
-        credentials: true,
-        methods: ['GET', 'POST'],
-        allowedHeaders: ['Authorization'],
-        exposedHeaders: ['X-Request-Id'],
-      }),
-    }),
-  ],
-  controllers: [UsersController, PublicController, PartnerController],
-})
-export class AppModule {}
+export function configuredOrigins(value = process.env.CORS_ORIGINS): string[] {
+  if (value === undefined) return FRONT_ENDS;
+  return value === '' ? [] : value.split(',');
+}
+
+@Module({})
+export class AppModule {
+  /**
+   * The example API. Its global policy is read when the app boots: the origins of `configuredOrigins()` plus
+   * `alsoAllow`. `npm start` passes the playground's own origin there, so that `CORS_ORIGINS` adds origins to the
+   * ones the playground can call from rather than replacing them: the page's global-policy presets keep working with
+   * `CORS_ORIGINS` set, and the origins it lists are allowed as well.
+   */
+  static register({ alsoAllow = [] }: { alsoAllow?: string[] } = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CorsModule.forRootAsync({
+          useFactory: () => ({
+            origin: [...new Set([...alsoAllow, ...configuredOrigins()])],
+            credentials: true,
+            methods: ['GET', 'POST'],
+            allowedHeaders: ['Authorization'],
+            exposedHeaders: ['X-Request-Id'],
+            // Named policies can come from configuration too; PartnerController uses @Cors('partner').
+            policies: {
+              partner: { origin: ['https://partner.example.net'], methods: ['GET', 'PUT', 'DELETE'], allowedHeaders: ['X-Partner-Key'] },
+            },
+            // A path no controller serves (a plain handler added with app.use(), see playground/server.ts): its own policy.
+            paths: [{ path: '/health', policy: { origin: '*', credentials: false } }],
+          }),
+        }),
+      ],
+      controllers: [UsersController, PublicController, PartnerController],
+    };
+  }
+}

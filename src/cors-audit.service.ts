@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { CorsEnforce, CorsOptions } from './cors-options.interface.js';
 import { CorsPolicies } from './cors-policies.service.js';
-import type { CorsPolicy } from './policy/cors-policy.js';
+import type { CorsPolicy, OptionSources } from './policy/cors-policy.js';
 
 /** The fields an audit shows, in this order. */
 const FIELDS = ['origin', 'credentials', 'methods', 'allowedHeaders', 'exposedHeaders', 'maxAge', 'enforce', 'reportOnly'] as const;
@@ -25,26 +25,42 @@ export interface CorsRouteAudit {
   maxAge: number;
   enforce: CorsEnforce;
   reportOnly: boolean;
-  /** Where each field came from: `forRoot`, `policy 'partner'`, `UsersController`, `UsersController.create`, or `default`. */
+  /**
+   * Where each field came from: `forRoot` (or `forRootAsync`), `policy 'partner'`, `UsersController`,
+   * `UsersController.create`, a `paths` entry (`forRoot paths[0] (/graphql)`), or `default`.
+   */
   from: Record<AuditedField, string>;
 }
 
 /**
  * Every route's effective CORS policy, for a security review or a test ("no route allows credentials from a pattern
- * origin"): `app.get(CorsAudit).routes()` after `app.init()`, or `.table()` to print it.
+ * origin"): `app.get(CorsAudit).routes()` after `app.init()`, or `.table()` to print it; `.routeFor()` for the route
+ * one request reaches.
  */
 @Injectable()
 export class CorsAudit {
   constructor(private readonly policies: CorsPolicies) {}
 
   routes(): CorsRouteAudit[] {
-    return this.policies.endpointsForAudit().map(({ method, path, hosts, handler, policy }) => ({
-      method,
-      path,
-      ...(hosts === undefined ? {} : { hosts: hosts.map(String) }),
-      handler,
-      ...describe(policy),
-    }));
+    return this.policies.endpointsForAudit().map((endpoint) => this.entry(endpoint));
+  }
+
+  /**
+   * The entry of `routes()` whose policy nestjs-cors applies to a request for `method` at `path` on `host`, found
+   * with the same route table as the front door that decides every request, after `app.init()`: the controller route
+   * the adapter would run (global prefix, versions, RouterModule paths, host; the adapter's case and trailing-slash
+   * rules; HEAD reaches GET routes), else the first matching `paths` entry, else the entry for the other paths
+   * (`ALL *`, `(no route)`). Handlers that only a header, media-type or custom version tells apart are one route to
+   * the front door; this gives the first of them in the adapter's order.
+   *
+   * @param method the request's method; for a preflight, the method it announces (`Access-Control-Request-Method`),
+   *   as a preflight is answered with the policy of the request it announces
+   * @param path the request target as sent, e.g. `/api/users/7?page=2` (the query string is ignored)
+   * @param host the `Host` the request addressed (a port is ignored), as the adapter reads it (behind a proxy the
+   *   adapter trusts, `X-Forwarded-Host`); only host-bound controllers (`@Controller({ host })`) look at it
+   */
+  routeFor(method: string, path: string, host?: string): CorsRouteAudit {
+    return this.entry(this.policies.endpointsForAudit()[this.policies.auditIndexFor(method, path, host)]);
   }
 
   /** The same as a plain-text table, one line per route. */
@@ -59,10 +75,20 @@ export class CorsAudit {
     const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
     return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
   }
+
+  private entry({ method, path, hosts, handler, policy }: ReturnType<CorsPolicies['endpointsForAudit']>[number]): CorsRouteAudit {
+    return {
+      method,
+      path,
+      ...(hosts === undefined ? {} : { hosts: hosts.map(String) }),
+      handler,
+      ...describe(policy, this.policies.sourcesForAudit(policy)),
+    };
+  }
 }
 
-function describe(policy: CorsPolicy): Omit<CorsRouteAudit, 'method' | 'path' | 'hosts' | 'handler'> {
-  const { options, sources } = policy;
+function describe(policy: CorsPolicy, sources: OptionSources): Omit<CorsRouteAudit, 'method' | 'path' | 'hosts' | 'handler'> {
+  const { options } = policy;
   const from = Object.fromEntries(FIELDS.map((field) => [field, sources[field] ?? 'default'])) as Record<AuditedField, string>;
   return {
     origin: origins(options.origin),

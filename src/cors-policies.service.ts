@@ -11,7 +11,7 @@ import type { CorsModuleOptions, CorsOptions, CorsRejection } from './cors-optio
 import { CorsConfigError } from './policy/cors-config.error.js';
 import { type AdapterRequest, hostnameOf } from './cors-request.js';
 import { CandidatePolicies } from './policy/candidate-policies.js';
-import { CorsPolicy, mergePolicyLevels, type PolicyLevel } from './policy/cors-policy.js';
+import { CorsPolicy, mergePolicyLevels, type OptionSources, type PolicyLevel } from './policy/cors-policy.js';
 import { type DiscoveredRoute, discoverRoutes } from './routing/discover-routes.js';
 import { OriginTimeoutError } from './policy/origin-function.js';
 import { type RouteDefinition, RouteTable } from './routing/route-table.js';
@@ -42,6 +42,8 @@ export class CorsPolicies {
   private endpoints: Array<DiscoveredRoute & { policy: CorsPolicy }> = [];
   private readonly onRejection: CorsModuleOptions['onRejection'];
   private adapter: AdapterBinding | undefined;
+  /** `auditIndexFor`'s route tables: built on first use, for the endpoints they were built from. */
+  private auditTables: { endpoints: unknown[]; routes: RouteTable<number>; paths: RouteTable<number> } | undefined;
   /** Origin functions whose timeout was logged: a stalled backend is worth one warning, not one per request. */
   private readonly slowOriginFunctions = new WeakSet<Function>();
 
@@ -139,6 +141,40 @@ export class CorsPolicies {
     ];
   }
 
+  /**
+   * The index in `endpointsForAudit()` of the entry whose policy the front door applies to a request for `method` at
+   * `target` (a path, with or without a query string) on `host` (as the adapter reads it, port allowed), for
+   * `CorsAudit.routeFor`. Found as `forRequest` finds it: the adapter's routing path, then the first controller route
+   * in the adapter's order that matches method, path and host, else the first matching `paths` entry, else the global
+   * policy. Its tables are built on first use, from the same routes, order and path matching as the front door's.
+   */
+  auditIndexFor(method: string, target: string, host?: string): number {
+    const rest = this.endpoints.length + this.pathPolicies.length;
+    const adapter = this.adapter;
+    if (adapter === undefined) return rest;
+    if (this.auditTables?.endpoints !== this.endpoints) {
+      const matching = adapter.pathMatching();
+      const offset = this.endpoints.length;
+      this.auditTables = {
+        endpoints: this.endpoints,
+        routes: new RouteTable(this.endpoints.map(({ method, path, hosts }, i) => ({ method, path, hosts, value: i })), matching),
+        paths: new RouteTable(this.pathPolicies.map(({ path }, i) => ({ method: 'ALL', path, value: offset + i })), matching),
+      };
+    }
+    const { routes, paths } = this.auditTables;
+    const request: AdapterRequest = { method, url: target, headers: host === undefined ? {} : { host } };
+    const path = adapter.routingPath(request);
+    return routes.match(method, path, routes.hostBound ? hostnameOf(request) : undefined) ?? paths.match(method, path, undefined) ?? rest;
+  }
+
+  /**
+   * Where each field of `policy` came from, for the audit. The global policy is compiled without sources (its errors
+   * name `forRoot` anyway): each field it sets comes from `forRoot` (or `forRootAsync`).
+   */
+  sourcesForAudit(policy: CorsPolicy): OptionSources {
+    return policy === this.global ? mergePolicyLevels([this.globalLevel]).sources : policy.sources;
+  }
+
   /** The adapter the front door is bound to: how it routes a request's path. */
   useAdapter(adapter: AdapterBinding): void {
     this.adapter = adapter;
@@ -224,10 +260,12 @@ export class CorsPolicies {
    * `debug`) and hands it to `onRejection` once the response is on its way.
    */
   report(rejection: CorsRejection): void {
-    const where = `${JSON.stringify(rejection.origin)} ${rejection.method} ${rejection.path}${rejection.handler ? `, ${rejection.handler}` : ''}`;
-    const line = `${REJECTION_MESSAGES[rejection.outcome]}: ${rejection.reason} (${where})`;
-    if (rejection.outcome === 'reported') this.logger.warn(line);
-    else this.logger.debug(line);
+    const level = rejection.outcome === 'reported' ? 'warn' : 'debug';
+    // Hostile traffic is all rejections: no line is built that no logger will print.
+    if (Logger.isLevelEnabled(level)) {
+      const where = `${JSON.stringify(rejection.origin)} ${rejection.method} ${rejection.path}${rejection.handler ? `, ${rejection.handler}` : ''}`;
+      this.logger[level](`${REJECTION_MESSAGES[rejection.outcome]}: ${rejection.reason} (${where})`);
+    }
     const hook = this.onRejection;
     if (hook === undefined) return;
     const fail = (error: unknown) =>

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { ConsoleLogger } from '@nestjs/common';
+import { type CallHandler, ConsoleLogger, type ExecutionContext, type LogLevel, type NestInterceptor } from '@nestjs/common';
+import type { CorsAudit, CorsRouteAudit } from '../../src/index.js';
 
 /** What the API decided for one request, as the playground shows it. */
 export interface Decision {
@@ -8,24 +9,68 @@ export interface Decision {
   method: string;
   path: string;
   origin?: string;
+  /** A preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`. */
+  preflight: boolean;
   /** For a preflight: the method and headers it announced. */
   requestMethod?: string;
   requestHeaders?: string;
   status?: number;
   /** The Access-Control-* and Vary headers of the answer. */
   headers: Record<string, string>;
-  /** The module's own debug lines for this request (context `Cors`): why it was refused or left without headers. */
-  reasons: string[];
+  /**
+   * The one refusal nestjs-cors logged for this request (context `Cors`), without its `(origin method path, handler)`
+   * tail: `CORS preflight rejected: origin not allowed`. None where it allowed the request, or had nothing to decide.
+   */
+  reason?: string;
+  /** The request's other `Cors` log lines (an origin function that timed out, ...), whole. */
+  notes: string[];
+  /** The route whose policy decided, from `CorsAudit.routeFor` (so found as nestjs-cors's front door finds it). */
+  route?: CorsRouteAudit;
+  /** The policy the deciding field came from: `named policy 'partner'`, `the global policy (forRootAsync)`, ... */
+  policy?: string;
+  /** The field of that policy that decided: `origin`, `methods` or `allowedHeaders`. */
+  field?: DecidingField;
+  /** Whether the route's handler ran: a controller method, or the `app.use()` handler of a `paths` entry. */
+  handlerRan: boolean;
+}
+
+type DecidingField = 'origin' | 'methods' | 'allowedHeaders';
+
+/** A refusal as `CorsPolicies.report` logs it: `<outcome>: <reason> (<origin> <method> <path>[, <handler>])`. */
+const REFUSAL = /^(CORS preflight rejected|CORS request rejected|CORS headers withheld|CORS request would be rejected \(reportOnly\)): (origin|method|header) not allowed \(/;
+const FIELD_OF: Record<string, DecidingField> = { origin: 'origin', method: 'methods', header: 'allowedHeaders' };
+
+/** The decision of the request being handled: the logger reads it, for the `Cors` lines of each request. */
+const current = new AsyncLocalStorage<Decision>();
+/** The decision of each request, for what runs where the async context may be another one (after body parsing). */
+const byRequest = new WeakMap<IncomingMessage, Decision>();
+
+/** Records that the handler of `request` ran (for a handler that is not a controller method, e.g. one added with `app.use()`). */
+export function markHandlerRan(request: IncomingMessage): void {
+  const decision = byRequest.get(request);
+  if (decision !== undefined) decision.handlerRan = true;
 }
 
 /**
  * Records every request the API answers with the reasons nestjs-cors logged for it. The log lines are tied to their
- * request through AsyncLocalStorage, so the playground shows the module's real decisions, not a re-computation.
+ * request through AsyncLocalStorage, so the playground shows the module's real decisions, not a re-computation; the
+ * route and its policy come from `CorsAudit.routeFor`, the same route table nestjs-cors decides with.
  */
 export class DecisionLog {
   private readonly decisions: Decision[] = [];
-  private readonly current = new AsyncLocalStorage<Decision>();
   private nextId = 1;
+  private audit: CorsAudit | undefined;
+
+  /**
+   * @param logLevels what the app's logger prints (Nest's module and route mapping lines are `log`); the `Cors`
+   *   lines are recorded whatever the levels
+   */
+  constructor(logLevels: LogLevel[] = ['log', 'warn', 'error', 'fatal']) {
+    this.logger = new DecisionLogger(logLevels);
+  }
+
+  /** Prints as Nest does and keeps each `Cors` debug line with its request. */
+  readonly logger: ConsoleLogger;
 
   /**
    * Wraps the API server's request listener, so every request is recorded before the app, and nestjs-cors first in
@@ -39,31 +84,67 @@ export class DecisionLog {
     );
   }
 
+  /** Where the route of each request comes from, once the app is initialised. */
+  useAudit(audit: CorsAudit): void {
+    this.audit = audit;
+  }
+
+  /** A global interceptor that records that the controller method ran: the example has no pipes, so it runs next. */
+  readonly handlerRuns: NestInterceptor = {
+    intercept(context: ExecutionContext, next: CallHandler) {
+      const request = context.switchToHttp().getRequest<IncomingMessage & { raw?: IncomingMessage }>();
+      markHandlerRan(request.raw ?? request);
+      return next.handle();
+    },
+  };
+
   private record(req: IncomingMessage, res: ServerResponse, next: () => void): void {
     const header = (name: string) => req.headers[name] as string | undefined;
+    // As it arrived: a router the app mounts with app.use() rewrites req.url while it handles the request.
+    const target = req.url ?? '/';
     const decision: Decision = {
       id: this.nextId++,
       method: req.method ?? '',
-      path: (req.url ?? '').split('?')[0],
+      path: target.split('?')[0],
       origin: header('origin'),
+      preflight: req.method === 'OPTIONS' && header('origin') !== undefined && header('access-control-request-method') !== undefined,
       requestMethod: header('access-control-request-method'),
       requestHeaders: header('access-control-request-headers'),
       headers: {},
-      reasons: [],
+      notes: [],
+      handlerRan: false,
     };
     this.decisions.push(decision);
     if (this.decisions.length > 200) this.decisions.shift();
+    byRequest.set(req, decision);
     res.on('finish', () => {
-      decision.status = res.statusCode;
       for (const [name, value] of Object.entries(res.getHeaders())) {
         if (name.startsWith('access-control-') || name === 'vary') decision.headers[name] = String(value);
       }
+      this.settle(decision, target, header('host'));
+      decision.status = res.statusCode;
     });
-    this.current.run(decision, next);
+    current.run(decision, next);
   }
 
-  /** Prints as Nest does and keeps each `Cors` debug line with its request. */
-  readonly logger = new DecisionLogger((message) => this.current.getStore()?.reasons.push(message));
+  /** The route and the policy that decided, from the audit, and the refusal among the request's `Cors` lines. */
+  private settle(decision: Decision, target: string, host: string | undefined): void {
+    // The last refusal is the decision (there is one); anything else logged for the request is a note.
+    let refusal = decision.notes.length - 1;
+    while (refusal >= 0 && !REFUSAL.test(decision.notes[refusal])) refusal--;
+    if (refusal >= 0) {
+      const [, outcome, subject] = REFUSAL.exec(decision.notes[refusal]) as RegExpExecArray;
+      decision.reason = `${outcome}: ${subject} not allowed`;
+      decision.field = FIELD_OF[subject];
+      decision.notes.splice(refusal, 1);
+    } else if (decision.origin !== undefined) {
+      decision.field = 'origin';
+    }
+    if (this.audit === undefined) return;
+    const method = decision.preflight ? (decision.requestMethod as string) : decision.method;
+    decision.route = this.audit.routeFor(method, target, host);
+    if (decision.field !== undefined) decision.policy = policyLevel(decision.route.from[decision.field], decision.route);
+  }
 
   since(id: number): Decision[] {
     return this.decisions.filter((decision) => decision.id > id && decision.status !== undefined);
@@ -74,13 +155,40 @@ export class DecisionLog {
   }
 }
 
-/** Nest's console logger without its debug output; the `Cors` debug lines go to `onCorsDebug` instead. */
+/** The level a field came from (an audit's `from`), in the words of the docs. */
+export function policyLevel(source: string, route: CorsRouteAudit): string {
+  if (source === 'default') return 'the defaults (no policy sets it)';
+  if (source === route.handler) return `route-level @Cors on ${source}`;
+  if (route.handler.startsWith(`${source}.`)) return `controller-level @Cors on ${source}`;
+  if (source.startsWith('policy ')) return `named ${source}`;
+  if (/ paths\[\d+\]/.test(source)) return `paths entry ${source}`;
+  return `the global policy (${source})`;
+}
+
+/**
+ * Nest's console logger at the given levels; the `Cors` debug lines, and its warnings (report-only refusals), are
+ * kept with their request (the warnings are printed too, where the levels print warnings).
+ */
 class DecisionLogger extends ConsoleLogger {
-  constructor(private readonly onCorsDebug: (message: string) => void) {
-    super('', { logLevels: ['log', 'warn', 'error', 'fatal'] });
+  constructor(logLevels: LogLevel[]) {
+    super('', { logLevels });
   }
 
-  override debug(message: unknown, context?: string): void {
-    if (context === 'Cors') this.onCorsDebug(String(message));
+  /**
+   * nestjs-cors builds a rejection's line only where the logger takes it (`Logger.isLevelEnabled`), so debug and warn
+   * are on whatever the levels: debug lines are kept, never printed, and warnings printed only at the given levels.
+   */
+  override isLevelEnabled(level: LogLevel): boolean {
+    return level === 'debug' || level === 'warn' || super.isLevelEnabled(level);
+  }
+
+  // Nest's Logger passes the context last, after any other parameters.
+  override debug(message: unknown, ...rest: unknown[]): void {
+    if (rest.at(-1) === 'Cors') current.getStore()?.notes.push(String(message));
+  }
+
+  override warn(message: unknown, ...rest: unknown[]): void {
+    if (rest.at(-1) === 'Cors') current.getStore()?.notes.push(String(message));
+    if (super.isLevelEnabled('warn')) super.warn(message, ...rest);
   }
 }

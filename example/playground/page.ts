@@ -21,6 +21,9 @@ export function playgroundPage(apiUrl: string): string {
   .ok { background: #dcf5e3; color: #14532d; } .no { background: #fde2e1; color: #7f1d1d; } .info { background: #e8eefc; color: #1e3a8a; }
   pre { background: #f2f4f7; padding: 8px; border-radius: 6px; white-space: pre-wrap; margin: 4px 0 10px; font-size: 12px; }
   .step { border-top: 1px solid #eee; padding-top: 8px; margin-top: 8px; }
+  .policy, .route { color: #333; } .note { font-size: 12px; color: #666; margin-top: 4px; }
+  #audit { min-width: 0; } #audit-table { white-space: pre; overflow-x: auto; }
+  .why { background: #fff7e0; border-left: 3px solid #d49b00; padding: 6px 10px; margin: 8px 0; }
 </style>
 </head>
 <body>
@@ -33,11 +36,13 @@ export function playgroundPage(apiUrl: string): string {
         <option value="POST /users json">POST /users, JSON (preflighted)</option>
         <option value="GET /users/me auth">GET /users/me with Authorization</option>
         <option value="GET /public">GET /public (origin *)</option>
+        <option value="GET /public credentials">GET /public with credentials (origin * refuses them)</option>
         <option value="GET /public/count">GET /public/count (exposes X-Total-Count)</option>
         <option value="POST /public/admin">POST /public/admin (@Cors(false))</option>
-        <option value="PUT /partner/orders/7">PUT /partner/orders/7 (partner only)</option>
+        <option value="PUT /partner/orders/7">PUT /partner/orders/7 (named policy, partner only)</option>
         <option value="DELETE /users/7">DELETE /users/7 (method not allowed)</option>
         <option value="GET /users custom">GET /users with X-Custom (header not allowed)</option>
+        <option value="GET /health">GET /health (a paths entry; no controller)</option>
       </select>
     </label>
     <label>Method <select id="method">${['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => `<option>${m}</option>`).join('')}</select></label>
@@ -57,6 +62,8 @@ export function playgroundPage(apiUrl: string): string {
 const api = ${JSON.stringify(apiUrl)};
 const $ = (id) => document.getElementById(id);
 const escape = (text) => String(text).replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]);
+/** An RFC 9110 token: the only header names fetch() accepts. */
+const TOKEN = /^[!#$%&'*+.^_|~0-9A-Za-z\\x60-]+$/;
 $('page-origin').textContent = location.origin;
 
 function applyPreset() {
@@ -64,46 +71,88 @@ function applyPreset() {
   $('method').value = method; $('path').value = path;
   $('header').value = extra === 'auth' ? 'Authorization: Bearer demo' : extra === 'custom' ? 'X-Custom: 1' : '';
   $('body').value = extra === 'json' ? '{"name":"Ada"}' : '';
+  $('credentials').checked = extra === 'credentials';
 }
 $('preset').addEventListener('change', applyPreset);
 applyPreset();
 fetch('/audit').then((response) => response.text()).then((table) => ($('audit-table').textContent = table));
 
-async function send(event) {
+const show = (panel, html) => ($(panel).innerHTML = '<h2>' + (panel === 'browser' ? 'What the browser allowed' : 'What the server decided, and why') + '</h2>' + html);
+
+let sent = 0;
+$('request').addEventListener('submit', async (event) => {
   event.preventDefault();
+  try {
+    await send();
+  } finally {
+    document.body.dataset.sent = String(++sent);
+  }
+});
+
+async function send() {
   const before = (await (await fetch('/decisions?since=-1')).json()).lastId;
+  const credentials = $('credentials').checked;
   const headers = {};
   const header = $('header').value.trim();
-  if (header.includes(':')) headers[header.slice(0, header.indexOf(':')).trim()] = header.slice(header.indexOf(':') + 1).trim();
-  const init = { method: $('method').value, headers, credentials: $('credentials').checked ? 'include' : 'same-origin' };
+  let headerName;
+  if (header) {
+    const colon = header.indexOf(':');
+    headerName = (colon === -1 ? header : header.slice(0, colon)).trim();
+    headers[headerName] = colon === -1 ? '' : header.slice(colon + 1).trim();
+  }
+  const init = { method: $('method').value, headers, credentials: credentials ? 'include' : 'same-origin' };
   if ($('body').value) { init.body = $('body').value; headers['Content-Type'] = 'application/json'; }
-  let browser;
+  let request;
   try {
-    const response = await fetch(api + $('path').value, init);
+    // fetch() would throw the same TypeError: the browser checks a request before it sends anything.
+    request = new Request(api + $('path').value, init);
+  } catch (error) {
+    const why = headerName !== undefined && !TOKEN.test(headerName) ? 'not a valid header name (' + JSON.stringify(headerName) + ')' : error.message.replace(/\\.$/, '');
+    show('browser', '<span class="verdict no">Not sent</span><p class="why">The browser refused to send it: ' + escape(why) +
+      '. fetch() throws this TypeError before any request leaves the page: it is not a CORS block.</p><pre>' + escape(error) + '</pre>');
+    show('server', '<p>Nothing was sent: the server received no request.</p>');
+    return;
+  }
+  let blocked = false;
+  try {
+    const response = await fetch(request);
     const visible = [];
     response.headers.forEach((value, name) => visible.push(name + ': ' + value));
-    browser = '<span class="verdict ok">Response readable</span><p>Status <b>' + response.status + '</b></p>' +
-      '<b>Headers the page can read</b><pre>' + escape(visible.join('\\n')) + '</pre><b>Body</b><pre>' + escape(await response.text()) + '</pre>';
+    show('browser', '<span class="verdict ok">Response readable</span><p>Status <b>' + response.status + '</b></p>' +
+      '<b>Headers the page can read</b><pre>' + escape(visible.join('\\n')) + '</pre><b>Body</b><pre>' + escape(await response.text()) + '</pre>');
   } catch (error) {
-    browser = '<span class="verdict no">Blocked by the browser</span><pre>' + escape(error) + '</pre>' +
-      '<p>The page gets no status, headers or body: only this error. The console names the CORS check that failed.</p>';
+    blocked = true;
+    show('browser', '<span class="verdict no">Blocked by the browser</span><pre>' + escape(error) + '</pre>' +
+      '<p>The page gets no status, headers or body: only this error. The console names the CORS check that failed.</p>');
   }
-  $('browser').innerHTML = '<h2>What the browser allowed</h2>' + browser;
   await new Promise((resolve) => setTimeout(resolve, 150));
   const { decisions } = await (await fetch('/decisions?since=' + before)).json();
-  $('server').innerHTML = '<h2>What the server decided, and why</h2>' + (decisions.map(describe).join('') || '<p>No request reached the server.</p>');
+  show('server', decisions.map(describe).join('') || '<p>No request reached the server.</p>');
+  // The server allowed it, yet the browser refused: '*' is never valid with credentials.
+  const starred = decisions.find((d) => d.headers['access-control-allow-origin'] === '*');
+  if (blocked && credentials && starred) {
+    $('browser').insertAdjacentHTML('beforeend', '<p class="why">Why: the server allowed it, but answered Access-Control-Allow-Origin: *, ' +
+      'which is never valid for a request with credentials, so the browser refuses to let the page read the response. ' +
+      'To allow it, list the origins (origin: [' + escape(JSON.stringify(location.origin).replace(/"/g, "'")) + ']) and set credentials: true on that policy' +
+      (starred.policy ? ' (' + escape(starred.policy) + ')' : '') + '.</p>');
+  }
 }
-$('request').addEventListener('submit', send);
+
+function routeName(route) {
+  return route.handler === '(no route)' ? 'none matches (the global policy applies)' : route.handler + ' (' + route.method + ' ' + route.path + ')';
+}
 
 function describe(d) {
-  const preflight = d.method === 'OPTIONS' && d.requestMethod;
-  const title = preflight ? 'Preflight: OPTIONS ' + d.path + ' for ' + d.requestMethod + (d.requestHeaders ? ' with ' + d.requestHeaders : '') : d.method + ' ' + d.path;
+  const title = d.preflight ? 'Preflight: OPTIONS ' + d.path + ' for ' + d.requestMethod + (d.requestHeaders ? ' with ' + d.requestHeaders : '') : d.method + ' ' + d.path;
   const allowed = 'access-control-allow-origin' in d.headers;
-  const verdict = d.reasons.length ? '<span class="verdict no">' + escape(d.reasons.map((r) => r.replace(/ \\(.*$/, '')).join('; ')) + '</span>'
-    : allowed ? '<span class="verdict ok">' + (preflight ? 'Preflight accepted' : 'Allowed: CORS headers sent') + '</span>'
+  const verdict = d.reason ? '<span class="verdict no reason">' + escape(d.reason) + '</span>'
+    : allowed ? '<span class="verdict ok">' + (d.preflight ? 'Preflight accepted' : 'Allowed: CORS headers sent') + '</span>'
     : '<span class="verdict info">No CORS headers (no Origin, or same origin)</span>';
+  const policy = d.policy ? '<div class="policy">Decided by ' + escape(d.policy) + ': its ' + d.field + '</div>' : '';
+  const route = d.route ? '<div class="route">Route: ' + escape(routeName(d.route)) + ' · ' + (d.handlerRan ? 'handler ran' : 'handler did not run') + '</div>' : '';
+  const notes = d.notes.map((note) => '<div class="note">Also logged: ' + escape(note) + '</div>').join('');
   const headers = Object.entries(d.headers).map(([n, v]) => n + ': ' + v).join('\\n');
-  return '<div class="step"><b>' + escape(title) + '</b> → ' + d.status + '<br>Origin: ' + escape(d.origin ?? '(none)') + '<br>' + verdict +
+  return '<div class="step"><b>' + escape(title) + '</b> → ' + d.status + '<br>Origin: ' + escape(d.origin ?? '(none)') + policy + route + verdict + notes +
     '<pre>' + escape(headers || '(no Access-Control-* or Vary headers)') + '</pre></div>';
 }
 </script>

@@ -3,7 +3,7 @@ import { launchBrowser } from './chromium.js';
 import { startPlayground } from './server.js';
 
 /** Renders the playground after a refused partner request into docs/playground.png, for the README. */
-const playground = await startPlayground(0, 0);
+const playground = await startPlayground(0, 0, { logLevels: ['warn', 'error', 'fatal'] });
 const browser = await launchBrowser();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 400 } });

@@ -1,23 +1,34 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CorsAudit } from '../../src/index.js';
 import { AppModule } from '../app.module.js';
-import { DecisionLog } from './decisions.js';
+import { DecisionLog, markHandlerRan } from './decisions.js';
 import { playgroundPage } from './page.js';
 
 export interface RunningPlayground {
   apiUrl: string;
   playgroundUrl: string;
+  /** The global policy's origins: the playground's own, then those of `CORS_ORIGINS` (else the app's front ends). */
+  origins: string[];
   close(): Promise<void>;
+}
+
+export interface PlaygroundOptions {
+  /**
+   * What the API's logger prints; by default Nest's usual lines (module init, route mapping), warnings and errors.
+   * The `Cors` decisions are recorded for the page whatever the levels.
+   */
+  logLevels?: LogLevel[];
 }
 
 /**
  * Starts the example API and, on a second port (so on another origin), the playground page with the API's
  * decisions. Port 0 picks free ports.
  */
-export async function startPlayground(apiPort: number, playgroundPort: number): Promise<RunningPlayground> {
-  const decisions = new DecisionLog();
+export async function startPlayground(apiPort: number, playgroundPort: number, options: PlaygroundOptions = {}): Promise<RunningPlayground> {
+  const decisions = new DecisionLog(options.logLevels);
   let apiUrl = '';
   let audit = '';
   const pageServer = createServer((req, res) => {
@@ -38,19 +49,48 @@ export async function startPlayground(apiPort: number, playgroundPort: number): 
   await new Promise<void>((resolve) => pageServer.listen(playgroundPort, resolve));
   const playgroundUrl = `http://localhost:${(pageServer.address() as AddressInfo).port}`;
 
-  // The playground's own origin is allowed by the global policy, so the app's own front end can be tried out.
-  process.env.CORS_ORIGINS ??= `${playgroundUrl},https://app.example.com`;
-  const app = await NestFactory.create(AppModule, { logger: decisions.logger });
+  // The playground's own origin is allowed by the global policy, with those of CORS_ORIGINS, so that the app's own
+  // front end can be tried out from the page whatever CORS_ORIGINS says.
+  const app = await NestFactory.create(AppModule.register({ alsoAllow: [playgroundUrl] }), { logger: decisions.logger });
   decisions.attach(app.getHttpServer());
+  app.useGlobalInterceptors(decisions.handlerRuns);
+  // A path no controller serves: its policy is the `paths` entry of app.module.ts.
+  app.use('/health', (req: IncomingMessage, res: ServerResponse) => {
+    markHandlerRan(req);
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify({ status: 'ok' }));
+  });
   await app.listen(apiPort);
-  audit = app.get(CorsAudit).table();
+  const corsAudit = app.get(CorsAudit);
+  decisions.useAudit(corsAudit);
+  audit = corsAudit.table();
   apiUrl = `http://localhost:${(app.getHttpServer().address() as AddressInfo).port}`;
   return {
     apiUrl,
     playgroundUrl,
+    // As the audit reports the global policy: its entry for the paths no route serves.
+    origins: corsAudit.routes().find((route) => route.handler === '(no route)')!.origin,
     close: async () => {
       await app.close();
       await new Promise((resolve) => pageServer.close(resolve));
     },
   };
+}
+
+/** What `npm start` prints: where things are, and curl lines for an accepted and a rejected preflight. */
+export function banner({ apiUrl, playgroundUrl, origins }: RunningPlayground): string {
+  return `
+nestjs-cors example API on ${apiUrl}
+CORS playground on      ${playgroundUrl}   (open it in a browser)
+Global policy origins:  ${origins.join(', ')}
+
+An accepted preflight (204 with Access-Control-Allow-* headers), from the playground's origin:
+  curl -i -X OPTIONS ${apiUrl}/users -H 'Origin: ${playgroundUrl}' -H 'Access-Control-Request-Method: POST' -H 'Access-Control-Request-Headers: authorization'
+
+A rejected preflight (403 "CORS preflight rejected: origin not allowed"):
+  curl -i -X OPTIONS ${apiUrl}/users -H 'Origin: https://evil.example' -H 'Access-Control-Request-Method: POST'
+
+A cross-site form post refused before the handler (403, CSRF protection):
+  curl -i -X POST ${apiUrl}/users -H 'Origin: https://evil.example' -d 'a=1'
+`;
 }
