@@ -28,7 +28,11 @@ export function rawResponse(response: AdapterResponse): ServerResponse {
 
 /** The host the client addressed, as the adapter is configured to believe it. */
 export function hostOf(request: AdapterRequest): string | undefined {
-  return typeof request.host === 'string' ? request.host : request.headers.host;
+  const { headers } = request;
+  // The adapters' getters differ from `Host` only for a trusted `X-Forwarded-Host`, or on HTTP/2 (`:authority`);
+  // Express's runs its trust-proxy check on every call.
+  if (headers['x-forwarded-host'] === undefined && headers.host !== undefined) return headers.host;
+  return typeof request.host === 'string' ? request.host : headers.host;
 }
 
 /** The path without the query string, as the client sent it (Express's `originalUrl` survives mounting). */
