@@ -1,0 +1,100 @@
+import 'reflect-metadata';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { CorsFrontDoor } from '../src/cors-front-door.js';
+import { ALLOWED_ORIGIN, type AdapterName, createBenchApp, lastRoute, type Shape } from './app.js';
+
+/**
+ * What nestjs-cors itself adds to a request, measured inside one process: the front door's decision and the headers
+ * it puts on the response, with nothing else of the server around it (no socket, no framework routing, no handler).
+ * A whole-server figure cannot show this at scale: the front door adds about a microsecond to requests that cost
+ * fifteen (Fastify) to hundreds (Express) and vary by more than that from run to run.
+ *
+ * Each round times N requests through `CorsFrontDoor.handle` and N through the same steps without it (a Node request
+ * and response made, the head written as the adapter would), in turn; the cost is the median of the differences.
+ */
+export type FrontDoorScenario = 'allowed actual GET' | 'accepted preflight';
+
+const REQUESTS_PER_ROUND = 100_000;
+const ROUNDS = 7;
+
+const socket = new Socket();
+
+/** Express's prototypes of this app's requests and responses, which Express gives each of them as it arrives. */
+interface ExpressPrototypes {
+  request: object;
+  response: object;
+}
+
+function exchange(adapter: AdapterName, scenario: FrontDoorScenario, path: string, express: ExpressPrototypes | undefined) {
+  const preflight = scenario === 'accepted preflight';
+  const raw = new IncomingMessage(socket);
+  raw.method = preflight ? 'OPTIONS' : 'GET';
+  raw.url = path;
+  raw.headers = preflight
+    ? { host: '127.0.0.1:3000', origin: ALLOWED_ORIGIN, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type, authorization' }
+    : { host: '127.0.0.1:3000', origin: ALLOWED_ORIGIN };
+  const response = new ServerResponse(raw);
+  // Nothing reaches a socket: what is left is the work of building the head.
+  Object.assign(response, { _send: () => true, _writeRaw: () => true });
+  if (express !== undefined) {
+    Object.setPrototypeOf(raw, express.request);
+    Object.setPrototypeOf(response, express.response);
+    Object.assign(raw, { res: response, originalUrl: path });
+    Object.assign(response, { req: raw, locals: Object.create(null) });
+  }
+  const request = adapter === 'fastify' ? { raw, method: raw.method, url: raw.url, headers: raw.headers, host: raw.headers.host } : raw;
+  return { request, reply: adapter === 'fastify' ? { raw: response } : response, response, preflight };
+}
+
+/** What the adapter writes once the handler has answered: Fastify passes its headers as an object, Express sets them. */
+function writeHandlerHead(adapter: AdapterName, response: ServerResponse): void {
+  if (adapter === 'fastify') response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': '2' });
+  else {
+    response.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    response.writeHead(200);
+  }
+}
+
+function timeNanos(requests: number, one: () => void): number {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < requests; i++) one();
+  return Number(process.hrtime.bigint() - start) / requests;
+}
+
+export async function frontDoorCost(adapter: AdapterName, routes: number, shape: Shape, scenario: FrontDoorScenario): Promise<number> {
+  const app: INestApplication = await createBenchApp(adapter, 'nestjs-cors', routes, shape);
+  await app.init();
+  try {
+    const frontDoor = app.get(CorsFrontDoor);
+    const path = `${lastRoute(routes, shape)}/42`;
+    const express = adapter === 'express' ? (app.getHttpAdapter().getInstance() as ExpressPrototypes) : undefined;
+    const withFrontDoor = () => {
+      const { request, reply, response, preflight } = exchange(adapter, scenario, path, express);
+      let passedOn = false;
+      frontDoor.handle(request as never, reply as never, () => (passedOn = true));
+      if (passedOn === preflight) throw new Error(`the front door did not ${preflight ? 'answer' : 'pass on'} the ${scenario}`);
+      if (!preflight) writeHandlerHead(adapter, response);
+    };
+    const without = () => {
+      const { response, preflight } = exchange(adapter, scenario, path, express);
+      if (preflight) response.writeHead(204, {}).end();
+      else writeHandlerHead(adapter, response);
+    };
+    timeNanos(REQUESTS_PER_ROUND, withFrontDoor); // warm-up, and the optimiser's first pass
+    timeNanos(REQUESTS_PER_ROUND, without);
+    const added: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) added.push(timeNanos(REQUESTS_PER_ROUND, withFrontDoor) - timeNanos(REQUESTS_PER_ROUND, without));
+    return added.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)];
+  } finally {
+    await app.close();
+  }
+}
+
+// As a child process (run.ts forks one per measurement, so no app's optimised code serves another): the figure goes
+// back to the parent.
+if (process.env.FRONT_DOOR_COST) {
+  const { adapter, routes, shape, scenario } = JSON.parse(process.env.FRONT_DOOR_COST);
+  process.send?.({ nanos: await frontDoorCost(adapter, routes, shape, scenario) });
+}
