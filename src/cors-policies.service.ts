@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Inject, Injectable, Logger, Optional, type Type } from '@nestjs/common';
+import { Inject, Injectable, Logger, type LoggerService, type LogLevel, Optional, type Type } from '@nestjs/common';
 import { GUARDS_METADATA } from '@nestjs/common/constants.js';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer, Reflector } from '@nestjs/core';
 import type { AdapterBinding } from './adapters/adapter-binding.js';
@@ -261,8 +261,7 @@ export class CorsPolicies {
    */
   report(rejection: CorsRejection): void {
     const level = rejection.outcome === 'reported' ? 'warn' : 'debug';
-    // Hostile traffic is all rejections: no line is built that no logger will print.
-    if (Logger.isLevelEnabled(level)) {
+    if (this.prints(level)) {
       const where = `${JSON.stringify(rejection.origin)} ${rejection.method} ${rejection.path}${rejection.handler ? `, ${rejection.handler}` : ''}`;
       this.logger[level](`${REJECTION_MESSAGES[rejection.outcome]}: ${rejection.reason} (${where})`);
     }
@@ -277,6 +276,17 @@ export class CorsPolicies {
         fail(error);
       }
     });
+  }
+
+  /**
+   * Whether the app's logger prints `Cors` lines at `level`: hostile traffic is all rejections, so no line is built
+   * that no logger prints. Asked of the logger itself (`logger: false` leaves none; a `ConsoleLogger` knows its
+   * levels; any other logger is assumed to print), as `Logger.isLevelEnabled` says "no" on NestJS 11 for a custom
+   * logger given no levels.
+   */
+  private prints(level: LogLevel): boolean {
+    const logger = this.logger.localInstance as (LoggerService & { isLevelEnabled?(level: LogLevel): boolean }) | undefined;
+    return logger !== undefined && (logger.isLevelEnabled?.(level) ?? true);
   }
 
   /**
