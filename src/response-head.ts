@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 import type { VaryHeader } from './policy/candidate-policies.js';
 import type { CorsHeaders } from './policy/cors-policy.js';
 import { mergeVary } from './policy/http-tokens.js';
@@ -46,19 +46,20 @@ export function writeOnHead(response: ServerResponse, head: CorsHead): void {
 }
 
 /**
- * Makes every response that inherits from `prototype` write the head `writeOnHead` gives it, kept in a WeakMap rather
- * than on the response. For Express, which gives each response its app's prototype (`Object.setPrototypeOf`): V8 then
- * adds a property to the response a thousand times slower than to a plain Node response, where `writeOnHead` puts the
- * head and a `writeHead` of its own (a WeakMap costs a plain response more, in garbage collection).
+ * Makes every Node response write the head `writeOnHead` gives it, kept in a WeakMap rather than on the response; a
+ * response `writeOnHead` never saw is written as before. For Express, which gives each response its app's prototype
+ * (`Object.setPrototypeOf`): V8 then adds a property to the response a thousand times slower than to a plain Node
+ * response, where `writeOnHead` puts the head and a `writeHead` of its own (a WeakMap costs a plain response more, in
+ * garbage collection). On Node's own prototype, as every response inherits from it, whichever app's prototype it has
+ * been given: a sub-app, or an Express app called as middleware (`consumer.apply(expressApp)`), swaps in its own.
  */
-export function writeHeadsWithCors(prototype: ServerResponse): void {
-  const target = prototype as CorsResponse;
+export function writeHeadsAside(): void {
+  const target = ServerResponse.prototype as CorsResponse;
   if (Object.prototype.hasOwnProperty.call(target, HEADS_ASIDE)) return;
   const writeHead = target.writeHead;
   target.writeHead = function writeHeadAside(this: ServerResponse) {
     const head = heads.get(this);
-    if (head !== undefined) addHead(this, head, arguments);
-    return writeHead.apply(this, arguments as never);
+    return head === undefined ? writeHead.apply(this, arguments as never) : writeWithHead(this, head, writeHead, arguments);
   } as ServerResponse['writeHead'];
   target[HEADS_ASIDE] = true;
 }
@@ -86,30 +87,63 @@ export function headOf(response: ServerResponse): CorsHead | undefined {
 }
 
 function writeHeadWithCors(this: CorsResponse): ServerResponse {
-  addHead(this, this[HEAD] as CorsHead, arguments);
-  // `arguments`, not parameters: Node counts them (`writeHead(status, undefined)` is not `writeHead(status)`).
-  return (this[WRITE_HEAD] as ServerResponse['writeHead']).apply(this, arguments as never);
+  return writeWithHead(this, this[HEAD] as CorsHead, this[WRITE_HEAD] as ServerResponse['writeHead'], arguments);
 }
 
-/** Adds `head` to the head `writeHead(status, [reason], [fields])` is about to write. */
-function addHead(response: ServerResponse, { vary, headers }: CorsHead, args: IArguments): void {
-  // Fastify hands its headers to `writeHead` as an object (lower-case names); Node then gives them precedence over
-  // `setHeader`. Adding ours to that object, not with `setHeader`, also keeps Node's faster path for it.
+/**
+ * Calls `writeHead(status, [reason], [fields])` with `head` added. Headers given as an object (Fastify's way) take
+ * precedence over `setHeader` in Node, so ours go into that object, compared case-insensitively with its names, and
+ * come out of it again once the head is written: an app may pass the same object to every response. Otherwise they
+ * are set with `setHeader`. A header the app set either way is left as it is.
+ */
+function writeWithHead(response: ServerResponse, { vary, headers }: CorsHead, writeHead: ServerResponse['writeHead'], args: IArguments): ServerResponse {
   const last: unknown = args[args.length - 1];
-  const object = typeof last === 'object' && last !== null && !Array.isArray(last) ? (last as Record<string, unknown>) : undefined;
-  for (let i = 0; i < headers.length; i++) {
-    const [name, value] = headers[i];
-    if (response.hasHeader(name)) continue;
-    if (object === undefined) response.setHeader(name, value);
-    else object[name] ??= value;
+  if (typeof last !== 'object' || last === null || Array.isArray(last)) {
+    for (const [name, value] of headers) if (!response.hasHeader(name)) response.setHeader(name, value);
+    const merged = vary === undefined ? undefined : mergedVary(response.getHeader('vary'), vary);
+    if (merged !== undefined) response.setHeader('Vary', merged);
+    // `args`, not parameters: Node counts them (`writeHead(status, undefined)` is not `writeHead(status)`).
+    return writeHead.apply(response, args as never);
+  }
+  // A frozen object (`Object.freeze`) cannot take ours: a copy of it does, in its place.
+  const fields = Object.isExtensible(last) ? (last as Record<string, unknown>) : { ...last };
+  if (fields !== last) args = Object.assign([...args], { [args.length - 1]: fields }) as unknown as IArguments;
+  const names = mixedCaseNames(fields);
+  const added: string[] = [];
+  let replacedVary: { key: string; value: unknown } | undefined;
+  for (const [name, value] of headers) {
+    if (response.hasHeader(name) || (names?.get(name) ?? (name in fields ? name : undefined)) !== undefined) continue;
+    fields[name] = value;
+    added.push(name);
   }
   if (vary !== undefined) {
-    const key = object !== undefined && 'Vary' in object ? 'Vary' : 'vary';
-    const existing = object?.[key] ?? response.getHeader('vary');
-    const merged = existing === undefined ? vary.value : mergeVary(existing, vary.tokens);
+    const key = names?.get('vary') ?? 'vary';
+    const merged = mergedVary(fields[key] ?? response.getHeader('vary'), vary);
     if (merged !== undefined) {
-      if (object === undefined) response.setHeader('Vary', merged);
-      else object[key] = merged;
+      if (key in fields) replacedVary = { key, value: fields[key] };
+      else added.push(key);
+      fields[key] = merged;
     }
   }
+  try {
+    return writeHead.apply(response, args as never);
+  } finally {
+    for (const name of added) delete fields[name];
+    if (replacedVary !== undefined) fields[replacedVary.key] = replacedVary.value;
+  }
+}
+
+/** `Vary` with our tokens merged in, or `undefined` where it already has them. */
+function mergedVary(existing: unknown, vary: VaryHeader): string | undefined {
+  return existing === undefined ? vary.value : mergeVary(existing, vary.tokens);
+}
+
+const UPPER_CASE = /[A-Z]/;
+
+/** The names of `fields` by their lower case where any is not lower case (Fastify's all are): `undefined` then. */
+function mixedCaseNames(fields: Record<string, unknown>): Map<string, string> | undefined {
+  for (const key in fields) {
+    if (UPPER_CASE.test(key)) return new Map(Object.keys(fields).map((name) => [name.toLowerCase(), name]));
+  }
+  return undefined;
 }

@@ -1,16 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { CorsFrontDoor, Next } from '../cors-front-door.js';
 import { type AdapterRequest, pathOf } from '../cors-request.js';
-import { writeHeadsWithCors } from '../response-head.js';
+import { writeHeadsAside } from '../response-head.js';
 import type { PathMatching } from '../routing/route-table.js';
 import type { AdapterBinding } from './adapter-binding.js';
 
 interface ExpressAdapter {
-  getInstance(): {
-    use(middleware: (request: AdapterRequest, response: ServerResponse, next: Next) => void): unknown;
-    /** The prototype Express gives this app's responses. */
-    response: ServerResponse;
-  };
+  getInstance(): { use(middleware: (request: AdapterRequest, response: ServerResponse, next: Next) => void): unknown };
   /** Nest 12 reports the router's `case sensitive routing` and `strict routing`; Nest 11 does not. */
   getRouteMatchingOptions?(): PathMatching;
 }
@@ -23,11 +19,8 @@ interface ExpressAdapter {
 export function expressBinding(adapter: ExpressAdapter): AdapterBinding {
   return {
     bind: (frontDoor: CorsFrontDoor) => {
-      const app = adapter.getInstance();
-      // A sub-app mounted with `app.use()` gives the responses it writes its own prototype, which Express makes
-      // inherit from this one when it is mounted.
-      writeHeadsWithCors(app.response);
-      app.use((request, response, next) => frontDoor.handle(request, response, next));
+      writeHeadsAside();
+      adapter.getInstance().use((request, response, next) => frontDoor.handle(request, response, next));
     },
     routingPath: pathOf,
     pathMatching: () => adapter.getRouteMatchingOptions?.() ?? { caseSensitive: false, ignoreTrailingSlash: true },

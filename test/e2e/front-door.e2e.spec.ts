@@ -82,7 +82,21 @@ function addOutsideRoutes(app: INestApplication, adapter: AdapterCase, middlewar
   const instance = app.getHttpAdapter().getInstance();
   if (adapter.name === 'express') instance.post('/native', answer('native'));
   else instance.post('/native', (_request: unknown, reply: { raw: ServerResponse }) => answer('native')(undefined, reply.raw));
+  for (const [path, head] of Object.entries(SHARED_HEADS)) {
+    const write = (res: ServerResponse) => res.writeHead(200, head).end('shared');
+    if (adapter.name === 'express') instance.get(path, (_req: unknown, res: ServerResponse) => write(res));
+    else {
+      instance.get(path, (_request: unknown, reply: { raw: ServerResponse; hijack(): void }) => {
+        reply.hijack();
+        write(reply.raw);
+      });
+    }
+  }
 }
+
+/** Headers an app passes to `writeHead` for every response, its own `Access-Control-Allow-Origin` among them. */
+const sharedHead = () => ({ 'Content-Type': 'text/plain', 'Access-Control-Allow-Origin': 'https://fixed.example' });
+const SHARED_HEADS: Record<string, Record<string, string>> = { '/shared-head': sharedHead(), '/frozen-head': Object.freeze(sharedHead()) };
 
 describe.each(ADAPTERS)('the front door on $name', (adapter) => {
   let app: INestApplication;
@@ -184,6 +198,20 @@ describe.each(ADAPTERS)('the front door on $name', (adapter) => {
     expect((await http().get(`/vary/${how}`)).headers.vary).toBe('Accept-Encoding, Origin');
   });
 
+  it.each(Object.keys(SHARED_HEADS))(
+    'adds to the headers an app passes to writeHead (%s) without changing its object, or a header it set in any case',
+    async (path) => {
+      const allowed = await http().get(path).set('Origin', APP_ORIGIN);
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://fixed.example');
+      expect(allowed.headers['access-control-allow-credentials']).toBe('true');
+      expect(allowed.headers.vary).toBe('Origin');
+      const sameOrigin = await http().get(path);
+      expect(sameOrigin.headers['access-control-allow-credentials']).toBeUndefined();
+      expect(SHARED_HEADS[path]).toEqual(sharedHead());
+    },
+  );
+
   describe('on the hot path', () => {
     const canActivate = jest.spyOn(CorsGuard.prototype, 'canActivate');
     afterEach(() => {
@@ -230,8 +258,8 @@ describe.each(ADAPTERS)("the front door's 403 on $name", (adapter) => {
   });
 });
 
-// Express gives each response its app's prototype, and the front door wraps `writeHead` there: a mounted sub-app's
-// prototype inherits from it, so its responses must carry the headers; another app in the process gets none.
+// Express gives each response the prototype of the app handling it: whichever app writes the response, a sub-app or
+// an app called as middleware, it must carry the headers; another app in the process gets none.
 describe('the front door on express, beyond the app it serves', () => {
   const express = ADAPTERS[0];
   let app: INestApplication;
@@ -245,7 +273,15 @@ describe('the front door on express, beyond the app it serves', () => {
     });
     @Module({ imports: [CorsModule.forRoot(GLOBAL_POLICY)], controllers: [UsersController] })
     class WithCorsModule {}
-    app = await startApp(express, [WithCorsModule], { configure: (a) => a.use('/sub-app', subApp) });
+    const called = expressApp();
+    called.get('/answer', (_req, res) => res.send('called'));
+    app = await startApp(express, [WithCorsModule], {
+      configure: (a) => {
+        a.use('/sub-app', subApp);
+        // As MiddlewareConsumer.apply(expressApp) and dashboards such as Bull Board do: an app called, not mounted.
+        a.use('/called', (req: IncomingMessage, res: ServerResponse, next: () => void) => called(req as never, res as never, next));
+      },
+    });
     @Module({ controllers: [UsersController] })
     class WithoutCorsModule {}
     plain = await startApp(express, [WithoutCorsModule]);
@@ -259,6 +295,13 @@ describe('the front door on express, beyond the app it serves', () => {
     expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
     expect(res.headers['access-control-allow-credentials']).toBe('true');
     expect(res.headers.vary).toBe('Accept-Encoding, Origin');
+  });
+
+  it('puts the headers on what an Express app called as middleware writes', async () => {
+    const res = await request(app.getHttpServer()).get('/called/answer').set('Origin', APP_ORIGIN);
+    expect(res.text).toBe('called');
+    expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
+    expect(res.headers.vary).toBe('Origin');
   });
 
   it('leaves another app in the same process without CorsModule alone', async () => {
