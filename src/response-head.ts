@@ -13,7 +13,7 @@ export interface CorsHead {
 
 const HEAD = Symbol('nestjs-cors:head');
 const WRITE_HEAD = Symbol('nestjs-cors:writeHead');
-/** Set on a response prototype whose `writeHead` `writeHeadsWithCors` wrapped (Express's). */
+/** Set on Node's `ServerResponse.prototype` once `writeHeadsAside` has wrapped its `writeHead` (for Express). */
 const HEADS_ASIDE = Symbol('nestjs-cors:headsAside');
 
 type CorsResponse = ServerResponse & {
@@ -22,7 +22,7 @@ type CorsResponse = ServerResponse & {
   [HEADS_ASIDE]?: true;
 };
 
-/** The heads of responses under a prototype that `writeHeadsWithCors` prepared. */
+/** The heads `writeOnHead` gives responses once `writeHeadsAside` has run. */
 const heads = new WeakMap<ServerResponse, CorsHead>();
 
 /**
