@@ -45,7 +45,7 @@ function exchange(adapter: AdapterName, scenario: FrontDoorScenario, path: strin
     Object.assign(response, { req: raw, locals: Object.create(null) });
   }
   const request = adapter === 'fastify' ? { raw, method: raw.method, url: raw.url, headers: raw.headers, host: raw.headers.host } : raw;
-  return { request, reply: adapter === 'fastify' ? { raw: response } : response, response, preflight };
+  return { request, reply: adapter === 'fastify' ? { raw: response } : response, raw, response, preflight };
 }
 
 /** What the adapter writes once the handler has answered: Fastify passes its headers as an object, Express sets them. */
@@ -71,9 +71,9 @@ export async function frontDoorCost(adapter: AdapterName, routes: number, shape:
     const path = `${lastRoute(routes, shape)}/42`;
     const express = adapter === 'express' ? (app.getHttpAdapter().getInstance() as ExpressPrototypes) : undefined;
     const withFrontDoor = () => {
-      const { request, reply, response, preflight } = exchange(adapter, scenario, path, express);
+      const { request, reply, raw, response, preflight } = exchange(adapter, scenario, path, express);
       let passedOn = false;
-      frontDoor.handle(request as never, reply as never, () => (passedOn = true));
+      frontDoor.handle(request as never, reply as never, () => (passedOn = true), raw, response);
       if (passedOn === preflight) throw new Error(`the front door did not ${preflight ? 'answer' : 'pass on'} the ${scenario}`);
       if (!preflight) writeHandlerHead(adapter, response);
     };

@@ -289,28 +289,45 @@ export class CorsPolicies {
     return logger !== undefined && (logger.isLevelEnabled?.(level) ?? true);
   }
 
+  /** Whether each candidate allows `origin`: a promise only where an origin function answers asynchronously. */
+  originAllowedBy(candidates: CandidatePolicies, origin: string, request: IncomingMessage): boolean[] | Promise<boolean[]> {
+    const allowed: Array<boolean | Promise<boolean>> = [];
+    let pending = false;
+    for (const policy of candidates.policies) {
+      const answer = this.isOriginAllowed(policy, origin, request);
+      pending ||= typeof answer !== 'boolean';
+      allowed.push(answer);
+    }
+    return pending ? Promise.all(allowed) : (allowed as boolean[]);
+  }
+
   /**
    * Whether `policy` allows `origin`. A function origin that throws, rejects or times out denies, and is logged (a
    * timeout once per function): it never crashes the request.
    */
   isOriginAllowed(policy: CorsPolicy, origin: string, request: IncomingMessage): boolean | Promise<boolean> {
-    const denyOnError = (error: unknown) => {
-      if (error instanceof OriginTimeoutError) {
-        if (!this.slowOriginFunctions.has(error.originFunction)) {
-          this.slowOriginFunctions.add(error.originFunction);
-          this.logger.error(`${error.message}; denied (later timeouts of this function are logged at debug level)`);
-        } else this.logger.debug(`${error.message}; denied`);
-        return false;
-      }
-      this.logger.error(`origin function failed for ${JSON.stringify(origin)}; denied`, error instanceof Error ? error.stack : String(error));
-      return false;
-    };
     try {
       const allowed = policy.origins.matches(origin, request);
-      return typeof allowed === 'boolean' ? allowed : Promise.resolve(allowed).then((value) => value === true, denyOnError);
+      if (typeof allowed === 'boolean') return allowed;
+      return Promise.resolve(allowed).then(
+        (value) => value === true,
+        (error: unknown) => this.denied(origin, error),
+      );
     } catch (error) {
-      return denyOnError(error);
+      return this.denied(origin, error);
     }
+  }
+
+  private denied(origin: string, error: unknown): false {
+    if (error instanceof OriginTimeoutError) {
+      if (!this.slowOriginFunctions.has(error.originFunction)) {
+        this.slowOriginFunctions.add(error.originFunction);
+        this.logger.error(`${error.message}; denied (later timeouts of this function are logged at debug level)`);
+      } else this.logger.debug(`${error.message}; denied`);
+      return false;
+    }
+    this.logger.error(`origin function failed for ${JSON.stringify(origin)}; denied`, error instanceof Error ? error.stack : String(error));
+    return false;
   }
 }
 

@@ -13,17 +13,18 @@ export interface CorsHead {
 
 const HEAD = Symbol('nestjs-cors:head');
 const WRITE_HEAD = Symbol('nestjs-cors:writeHead');
-/** Set on Node's `ServerResponse.prototype` once `writeHeadsAside` has wrapped its `writeHead` (for Express). */
-const HEADS_ASIDE = Symbol('nestjs-cors:headsAside');
 
 type CorsResponse = ServerResponse & {
   [HEAD]?: CorsHead;
   [WRITE_HEAD]?: ServerResponse['writeHead'];
-  [HEADS_ASIDE]?: true;
 };
 
-/** The heads `writeOnHead` gives responses once `writeHeadsAside` has run. */
-const heads = new WeakMap<ServerResponse, CorsHead>();
+/**
+ * The heads `writeOnHead` gives responses once `writeHeadsAside` has wrapped Node's `writeHead` (for Express): from
+ * then on for every response of the process, as the wrapper looks for them there. A variable rather than a mark on
+ * the prototype, which an Express response would look up through its slow prototype chain on every request.
+ */
+let heads: WeakMap<ServerResponse, CorsHead> | undefined;
 
 /**
  * Puts `head` on the response when its head is written rather than when the request arrives, so that a `Vary` the
@@ -33,11 +34,11 @@ const heads = new WeakMap<ServerResponse, CorsHead>();
  * the head: the guard does so where it knows the handler's own policy.
  */
 export function writeOnHead(response: ServerResponse, head: CorsHead): void {
-  const target = response as CorsResponse;
-  if (target[HEADS_ASIDE]) {
-    heads.set(target, head);
+  if (heads !== undefined) {
+    heads.set(response, head);
     return;
   }
+  const target = response as CorsResponse;
   if (target[HEAD] === undefined) {
     target[WRITE_HEAD] = target.writeHead;
     target.writeHead = writeHeadWithCors;
@@ -54,14 +55,14 @@ export function writeOnHead(response: ServerResponse, head: CorsHead): void {
  * been given: a sub-app, or an Express app called as middleware (`consumer.apply(expressApp)`), swaps in its own.
  */
 export function writeHeadsAside(): void {
-  const target = ServerResponse.prototype as CorsResponse;
-  if (Object.prototype.hasOwnProperty.call(target, HEADS_ASIDE)) return;
+  if (heads !== undefined) return;
+  const asideHeads = (heads = new WeakMap());
+  const target = ServerResponse.prototype;
   const writeHead = target.writeHead;
   target.writeHead = function writeHeadAside(this: ServerResponse) {
-    const head = heads.get(this);
+    const head = asideHeads.get(this);
     return head === undefined ? writeHead.apply(this, arguments as never) : writeWithHead(this, head, writeHead, arguments);
   } as ServerResponse['writeHead'];
-  target[HEADS_ASIDE] = true;
 }
 
 /**
@@ -83,7 +84,7 @@ export function writeAnswer(response: ServerResponse, status: number, head: Cors
 
 /** The head `writeOnHead` put on the response, if any. */
 export function headOf(response: ServerResponse): CorsHead | undefined {
-  return (response as CorsResponse)[HEAD] ?? heads.get(response);
+  return heads?.get(response) ?? (response as CorsResponse)[HEAD];
 }
 
 function writeHeadWithCors(this: CorsResponse): ServerResponse {

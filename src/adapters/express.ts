@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CorsFrontDoor, Next } from '../cors-front-door.js';
 import { type AdapterRequest, pathOf } from '../cors-request.js';
 import { writeHeadsAside } from '../response-head.js';
@@ -20,7 +20,7 @@ export function expressBinding(adapter: ExpressAdapter): AdapterBinding {
   return {
     bind: (frontDoor: CorsFrontDoor) => {
       writeHeadsAside();
-      adapter.getInstance().use((request, response, next) => frontDoor.handle(request, response, next));
+      adapter.getInstance().use((request, response, next) => frontDoor.handle(request, response, next, request as IncomingMessage, response));
     },
     routingPath: pathOf,
     pathMatching: () => adapter.getRouteMatchingOptions?.() ?? { caseSensitive: false, ignoreTrailingSlash: true },

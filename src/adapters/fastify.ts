@@ -1,10 +1,10 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CorsFrontDoor, Next } from '../cors-front-door.js';
 import { type AdapterRequest, pathOf } from '../cors-request.js';
 import type { PathMatching } from '../routing/route-table.js';
 import type { AdapterBinding } from './adapter-binding.js';
 
-type OnRequestHook = (request: AdapterRequest, reply: { raw: ServerResponse }, done: Next) => void;
+type OnRequestHook = (request: AdapterRequest & { raw: IncomingMessage }, reply: { raw: ServerResponse }, done: Next) => void;
 
 interface RouterOptions {
   ignoreDuplicateSlashes?: boolean;
@@ -37,7 +37,7 @@ export function fastifyBinding(adapter: FastifyAdapter): AdapterBinding {
   if (useSemicolonDelimiter) rewrites.push(';');
   const rewritten = new RegExp(rewrites.join('|'));
   return {
-    bind: (frontDoor: CorsFrontDoor) => adapter.getInstance().addHook('onRequest', (request, reply, done) => frontDoor.handle(request, reply, done)),
+    bind: (frontDoor: CorsFrontDoor) => adapter.getInstance().addHook('onRequest', (request, reply, done) => frontDoor.handle(request, reply, done, request.raw, reply.raw)),
     routingPath: (request) => {
       const path = pathOf(request);
       return rewritten.test(path) ? adapter.sanitizeUrl(request.url ?? '/') : path;
