@@ -22,7 +22,20 @@ export function expressBinding(adapter: ExpressAdapter): AdapterBinding {
       writeHeadsAside();
       adapter.getInstance().use((request, response, next) => frontDoor.handle(request, response, next, request as IncomingMessage, response));
     },
-    routingPath: pathOf,
+    routingPath: expressPath,
     pathMatching: () => adapter.getRouteMatchingOptions?.() ?? { caseSensitive: false, ignoreTrailingSlash: true },
   };
+}
+
+/**
+ * The path Express routes: the raw one, except for an absolute-form target (`GET http://host/path`, as clients send a
+ * proxy), which Express's `parseurl` reduces to its path.
+ */
+function expressPath(request: AdapterRequest): string {
+  const path = pathOf(request);
+  if (path.startsWith('/')) return path;
+  const scheme = path.indexOf('://');
+  if (scheme === -1) return path;
+  const slash = path.indexOf('/', scheme + 3);
+  return slash === -1 ? '/' : path.slice(slash);
 }

@@ -16,7 +16,7 @@ import {
 import { ApplicationConfig, RouterModule } from '@nestjs/core';
 import request from 'supertest';
 import { Cors, CorsModule } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, CapturingLogger, startApp, withApp } from './app.fixture.js';
+import { ADAPTERS, type AdapterCase, CapturingLogger, sendRaw, startApp, withApp } from './app.fixture.js';
 
 const ORIGIN = 'https://app.example.com';
 
@@ -384,6 +384,20 @@ describe.each(ADAPTERS)('request targets on $name, as the adapter routes them', 
       expect(ran[0]).toBe('admin');
       if (adapter.name === 'fastify') expect(ran.slice(1, 5)).toEqual(['admin', 'admin', 'cafe', 'cafe']);
       if (adapter.name === 'fastify' && 'routerOptions' in options) expect(ran.slice(5)).toEqual(['admin', 'admin', 'admin']);
+    });
+  });
+
+  it('an absolute-form target (`PUT http://host/path`, as clients send a proxy)', async () => {
+    const app = await startApp(adapter, [spellingsApp()]);
+    await withApp(app, async () => {
+      const head = (method: string, headers = '') =>
+        Buffer.from(`${method} http://api.test/api/admin?x=1 HTTP/1.1\r\nHost: api.test\r\nOrigin: ${ORIGIN}\r\n${headers}Content-Length: 0\r\nConnection: close\r\n\r\n`);
+      const actual = await sendRaw(app, head('PUT'));
+      expect(actual.status).toBe(200);
+      expect(actual.headers).toContain(`access-control-allow-origin: ${ORIGIN}`);
+      const preflight = await sendRaw(app, head('OPTIONS', 'Access-Control-Request-Method: PUT\r\n'));
+      expect(preflight.status).toBe(204);
+      expect(allowedHeaderId(/access-control-allow-headers: (.*)/.exec(preflight.headers)?.[1])).toBe('admin');
     });
   });
 
