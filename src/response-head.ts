@@ -103,6 +103,7 @@ function writeWithHead(response: ServerResponse, { vary, headers }: CorsHead, wr
     for (const [name, value] of headers) if (!response.hasHeader(name)) response.setHeader(name, value);
     const merged = vary === undefined ? undefined : mergedVary(response.getHeader('vary'), vary);
     if (merged !== undefined) response.setHeader('Vary', merged);
+    if (Array.isArray(last) && vary !== undefined) args = withVaryInRawHeaders(args, last, vary);
     // `args`, not parameters: Node counts them (`writeHead(status, undefined)` is not `writeHead(status)`).
     return writeHead.apply(response, args as never);
   }
@@ -132,6 +133,22 @@ function writeWithHead(response: ServerResponse, { vary, headers }: CorsHead, wr
     for (const name of added) delete fields[name];
     if (replacedVary !== undefined) fields[replacedVary.key] = replacedVary.value;
   }
+}
+
+/**
+ * Raw headers (`writeHead(status, ['Vary', 'Accept-Encoding', …])`) replace every header of theirs set before, `Vary`
+ * among them: ours is merged into theirs, in a copy of the list (an app may pass the same list to every response).
+ */
+function withVaryInRawHeaders(args: IArguments, raw: unknown[], vary: VaryHeader): IArguments {
+  const theirs: unknown[] = [];
+  const others: unknown[] = [];
+  for (let at = 0; at < raw.length; at += 2) {
+    if (String(raw[at]).toLowerCase() === 'vary') theirs.push(raw[at + 1]);
+    else others.push(raw[at], raw[at + 1]);
+  }
+  const merged = theirs.length === 0 ? undefined : mergeVary(theirs.flat(), vary.tokens);
+  if (merged === undefined) return args;
+  return Object.assign([...args], { [args.length - 1]: [...others, 'Vary', merged] }) as unknown as IArguments;
 }
 
 /** `Vary` with our tokens merged in, or `undefined` where it already has them. */

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import {
   type ArgumentsHost,
@@ -82,7 +82,7 @@ function addOutsideRoutes(app: INestApplication, adapter: AdapterCase, middlewar
   const instance = app.getHttpAdapter().getInstance();
   if (adapter.name === 'express') instance.post('/native', answer('native'));
   else instance.post('/native', (_request: unknown, reply: { raw: ServerResponse }) => answer('native')(undefined, reply.raw));
-  for (const [path, head] of Object.entries(SHARED_HEADS)) {
+  for (const [path, head] of Object.entries<OutgoingHttpHeaders | string[]>({ ...SHARED_HEADS, '/raw-head': RAW_HEAD })) {
     const write = (res: ServerResponse) => res.writeHead(200, head).end('shared');
     if (adapter.name === 'express') instance.get(path, (_req: unknown, res: ServerResponse) => write(res));
     else {
@@ -97,6 +97,9 @@ function addOutsideRoutes(app: INestApplication, adapter: AdapterCase, middlewar
 /** Headers an app passes to `writeHead` for every response, its own `Access-Control-Allow-Origin` among them. */
 const sharedHead = () => ({ 'Content-Type': 'text/plain', 'Access-Control-Allow-Origin': 'https://fixed.example' });
 const SHARED_HEADS: Record<string, Record<string, string>> = { '/shared-head': sharedHead(), '/frozen-head': Object.freeze(sharedHead()) };
+/** Raw headers, name and value in turn, which replace any header of the same name set before, `Vary` among them. */
+const rawHead = () => ['Content-Type', 'text/plain', 'Vary', 'Accept-Encoding', 'vary', 'Accept-Language'];
+const RAW_HEAD = rawHead();
 
 describe.each(ADAPTERS)('the front door on $name', (adapter) => {
   let app: INestApplication;
@@ -196,6 +199,15 @@ describe.each(ADAPTERS)('the front door on $name', (adapter) => {
     expect(res.status).toBe(200);
     expect(res.headers.vary).toBe('Accept-Encoding, Origin');
     expect((await http().get(`/vary/${how}`)).headers.vary).toBe('Accept-Encoding, Origin');
+  });
+
+  it('merges Vary into raw headers an app passes to writeHead (a list of names and values), without changing its list', async () => {
+    const res = await http().get('/raw-head').set('Origin', APP_ORIGIN);
+    expect(res.status).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
+    expect(res.headers.vary).toBe('Accept-Encoding, Accept-Language, Origin');
+    expect((await http().get('/raw-head')).headers.vary).toBe('Accept-Encoding, Accept-Language, Origin');
+    expect(RAW_HEAD).toEqual(rawHead());
   });
 
   it.each(Object.keys(SHARED_HEADS))(
