@@ -61,7 +61,11 @@ export function writeHeadsAside(): void {
   const writeHead = target.writeHead;
   target.writeHead = function writeHeadAside(this: ServerResponse) {
     const head = asideHeads.get(this);
-    return head === undefined ? writeHead.apply(this, arguments as never) : writeWithHead(this, head, writeHead, arguments);
+    if (head === undefined) return writeHead.apply(this, arguments as never);
+    // A head is written once. Left in the map until its response is collected, every entry would be visited by each
+    // garbage collection in between: tens of thousands of them under load.
+    asideHeads.delete(this);
+    return writeWithHead(this, head, writeHead, arguments);
   } as ServerResponse['writeHead'];
 }
 
