@@ -16,17 +16,16 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { Cors, CorsModule } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, handled, startApp } from '../e2e/app.fixture.js';
-import type { BrowserDriver, DriverBrowser, DriverContext, DriverPage } from './driver.js';
+import { ADAPTERS, type AdapterCase, handled, recordHandled, startApp } from '../e2e/app.fixture.js';
+import type { BrowserDriver, DriverContext, DriverPage } from './driver.js';
 import {
   type PageResult,
-  type PageServer,
   pageFetch,
+  pagesAndBrowser,
   pageXhr,
   type Received,
   recordRequests,
   sandboxedFetch,
-  servePages,
 } from './harness.js';
 
 @Injectable()
@@ -43,60 +42,46 @@ function apiModule(pageOrigin: string) {
   @Controller('api')
   class ApiController {
     @Get('items') @Header('X-Request-Id', 'req-1') @Header('X-Hidden', 'secret') items() {
-      handled.push('items');
-      return 'items';
+      return recordHandled('items', 'items');
     }
     @Post('items') create() {
-      handled.push('create');
-      return { created: true };
+      return recordHandled('create', { created: true });
     }
     @Put('items/:id') replace() {
-      handled.push('replace');
-      return 'replaced';
+      return recordHandled('replace', 'replaced');
     }
     @Delete('items/:id') remove() {
-      handled.push('remove');
-      return 'removed';
+      return recordHandled('remove', 'removed');
     }
     @Get('session') session(@Req() req: { headers: Record<string, string> }) {
-      handled.push('session');
-      return req.headers.cookie ?? 'no cookie';
+      return recordHandled('session', req.headers.cookie ?? 'no cookie');
     }
     @UseGuards(SessionGuard) @Get('private') private() {
-      handled.push('private');
-      return 'private';
+      return recordHandled('private', 'private');
     }
     @Post('transfer') transfer() {
-      handled.push('transfer');
-      return 'transferred';
+      return recordHandled('transfer', 'transferred');
     }
     @Cors({ exposedHeaders: ['X-Total-Count'] }) @Get('count') @Header('X-Total-Count', '3') @Header('X-Hidden', 'secret') count() {
-      handled.push('count');
-      return '3';
+      return recordHandled('count', '3');
     }
     @Cors({ allowedHeaders: ['X-Trace'] }) @Get('traced') traced() {
-      handled.push('traced');
-      return 'traced';
+      return recordHandled('traced', 'traced');
     }
     @Cors({ methods: ['GET', 'DELETE'] }) @Delete('archive/:id') archive() {
-      handled.push('archive');
-      return 'archived';
+      return recordHandled('archive', 'archived');
     }
     @Cors({ credentials: false }) @Get('anonymous') anonymous() {
-      handled.push('anonymous');
-      return 'anonymous';
+      return recordHandled('anonymous', 'anonymous');
     }
     @Cors({ origin: ['null'], credentials: false }) @Get('sandboxed') sandboxed() {
-      handled.push('sandboxed');
-      return 'sandboxed';
+      return recordHandled('sandboxed', 'sandboxed');
     }
     @Cors({ origin: '*', credentials: false }) @Get('cached') @Header('Cache-Control', 'max-age=60') cached() {
-      handled.push('cached');
-      return 'cached';
+      return recordHandled('cached', 'cached');
     }
     @Cors(false) @Post('admin') admin() {
-      handled.push('admin');
-      return 'admin';
+      return recordHandled('admin', 'admin');
     }
     /** The global policy's `maxAge: 600`: `Access-Control-Max-Age: 600`. */
     @Post('preflight/max-age') preflightCached() {
@@ -147,18 +132,10 @@ const DEFAULT_PREFLIGHT_CACHE_MS = 5_000;
  */
 export function describeCorsCases(driver: BrowserDriver): void {
   describe(`in a real browser (${driver.name}, web security on)`, () => {
-    let browser: DriverBrowser;
-    let pages: PageServer;
+    const { browser, pages } = pagesAndBrowser(() => driver.launch());
     /** The page origin the API's policies allow, and the same page server under 127.0.0.1: another origin, and another site. */
-    const pageOrigin = () => `http://localhost:${pages.port}`;
-    const otherOrigin = () => `http://127.0.0.1:${pages.port}`;
-
-    beforeAll(async () => {
-      [browser, pages] = await Promise.all([driver.launch(), servePages()]);
-    }, 60_000);
-    afterAll(async () => {
-      await Promise.all([browser?.close(), pages?.close()]);
-    });
+    const pageOrigin = () => `http://localhost:${pages().port}`;
+    const otherOrigin = () => `http://127.0.0.1:${pages().port}`;
 
     describe.each(ADAPTERS)('against $name', (adapter) => {
       let app: INestApplication;
@@ -171,7 +148,7 @@ export function describeCorsCases(driver: BrowserDriver): void {
 
       beforeAll(async () => {
         ({ app, api } = await startApi(adapter, pageOrigin(), received));
-        context = await browser.newContext([{ name: 'session', value: 'valid', domain: 'localhost', path: '/' }]);
+        context = await browser().newContext([{ name: 'session', value: 'valid', domain: 'localhost', path: '/' }]);
         allowedPage = await context.newPage(`${pageOrigin()}/`);
         otherPage = await context.newPage(`${otherOrigin()}/`);
       }, 30_000);
@@ -303,7 +280,7 @@ export function describeCorsCases(driver: BrowserDriver): void {
       });
 
       it('a cross-site form POST to a route that does not allow it is refused before the handler', async () => {
-        const formContext = await browser.newContext();
+        const formContext = await browser().newContext();
         try {
           const form = await formContext.newPage(`${otherOrigin()}/form?action=${encodeURIComponent(`${api}/api/transfer`)}`);
           const status = await form.navigateBy(() => (document.getElementById('f') as HTMLFormElement).submit());
@@ -354,7 +331,7 @@ export function describeCorsCases(driver: BrowserDriver): void {
 
       beforeAll(async () => {
         for (const entry of apis) ({ app: entry.app, api: entry.api } = await startApi(entry.adapter, pageOrigin(), entry.received));
-        context = await browser.newContext();
+        context = await browser().newContext();
         page = await context.newPage(`${pageOrigin()}/`);
         for (const entry of apis) {
           entry.primed.push(await post(entry.api, '/api/preflight/max-age'));

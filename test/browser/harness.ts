@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from '@jest/globals';
 import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
 import { CorsModule } from '../../src/index.js';
 import { type AdapterCase, startApp } from '../e2e/app.fixture.js';
@@ -28,6 +29,26 @@ export async function servePages(): Promise<PageServer> {
     }
   });
   return listen(server);
+}
+
+/**
+ * Registers the hooks of a suite that opens the test pages in one browser: before all, the page server, then the
+ * browser `launch` opens (told the page server, for the specs that name its address in the browser's settings); after
+ * all, both closed. Read the two through the returned functions, from the suite's hooks and tests.
+ */
+export function pagesAndBrowser<B extends { close(): Promise<void> }>(
+  launch: (pages: PageServer) => Promise<B>,
+): { pages: () => PageServer; browser: () => B } {
+  let pages: PageServer;
+  let browser: B;
+  beforeAll(async () => {
+    pages = await servePages();
+    browser = await launch(pages);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([browser?.close(), pages?.close()]);
+  });
+  return { pages: () => pages, browser: () => browser };
 }
 
 async function listen(server: Server): Promise<PageServer> {

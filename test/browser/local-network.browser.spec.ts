@@ -1,10 +1,9 @@
 import 'reflect-metadata';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { ADAPTERS } from '../e2e/app.fixture.js';
+import { expect, it } from '@jest/globals';
+import type { BrowserContext } from 'playwright-core';
 import { launchBrowser } from '../../example/playground/chromium.js';
-import { type PageServer, pageFetch, type Received, servePages, startDeviceApi } from './harness.js';
+import { pageFetch } from './harness.js';
+import { describeLocalNetworkAccess } from './local-network.js';
 
 /**
  * What Chromium 153 does when a public page asks an API on this machine. The page server is declared public with
@@ -12,39 +11,18 @@ import { type PageServer, pageFetch, type Received, servePages, startDeviceApi }
  * with Local Network Access, a permission the user grants: no `Access-Control-Request-Private-Network` is sent either
  * way, so `allowPrivateNetwork` has nothing to answer for current Chromium.
  */
-describe('a public page asking a loopback API (Chromium 153, Local Network Access)', () => {
-  let browser: Browser;
-  let pages: PageServer;
-  beforeAll(async () => {
-    pages = await servePages();
-    browser = await launchBrowser([`--ip-address-space-overrides=127.0.0.1:${pages.port}=public`]);
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all([browser?.close(), pages?.close()]);
-  });
-
-  describe.each(ADAPTERS)('against $name', (adapter) => {
-    let app: INestApplication;
-    let api: string;
-    const received: Received[] = [];
-    const pageOrigin = () => `http://127.0.0.1:${pages.port}`;
-
-    beforeAll(async () => {
-      ({ app, api } = await startDeviceApi(adapter, pageOrigin(), received));
-    });
-    afterAll(() => app?.close());
-    beforeEach(() => {
-      received.length = 0;
-    });
-
+describeLocalNetworkAccess(
+  'a public page asking a loopback API (Chromium 153, Local Network Access)',
+  (pagesPort) => launchBrowser([`--ip-address-space-overrides=127.0.0.1:${pagesPort}=public`]),
+  ({ browser, pageOrigin, api, received }) => {
     const fetchFromPublicPage = async (context: BrowserContext) => {
       const page = await context.newPage();
       await page.goto(`${pageOrigin()}/`);
-      return pageFetch(page, `${api}/device`, { headers: { 'X-Device': '1' } });
+      return pageFetch(page, `${api()}/device`, { headers: { 'X-Device': '1' } });
     };
 
     it('without the permission: blocked in the browser, nothing reaches the API', async () => {
-      const context = await browser.newContext();
+      const context = await browser().newContext();
       try {
         const result = await fetchFromPublicPage(context);
         expect('error' in result && result.error).toMatch(/TypeError/);
@@ -55,7 +33,7 @@ describe('a public page asking a loopback API (Chromium 153, Local Network Acces
     });
 
     it('with the permission: an ordinary CORS preflight, without Access-Control-Request-Private-Network', async () => {
-      const context = await browser.newContext();
+      const context = await browser().newContext();
       await context.grantPermissions(['local-network-access']);
       try {
         const result = await fetchFromPublicPage(context);
@@ -66,5 +44,5 @@ describe('a public page asking a loopback API (Chromium 153, Local Network Acces
         await context.close();
       }
     });
-  });
-});
+  },
+);

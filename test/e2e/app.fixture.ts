@@ -38,6 +38,12 @@ export const GLOBAL_POLICY: CorsModuleOptions = {
 /** Handlers that ran, so a test can prove one did not. */
 export const handled: string[] = [];
 
+/** A handler's `answer`, once `name` is recorded in `handled`. */
+export function recordHandled<T>(name: string, answer: T): T {
+  handled.push(name);
+  return answer;
+}
+
 @Injectable()
 class AlwaysUnauthorized implements CanActivate {
   canActivate(): boolean {
@@ -48,12 +54,10 @@ class AlwaysUnauthorized implements CanActivate {
 @Controller('users')
 export class UsersController {
   @Get() list() {
-    handled.push('users.list');
-    return [];
+    return recordHandled('users.list', []);
   }
   @Post() create() {
-    handled.push('users.create');
-    return { created: true };
+    return recordHandled('users.create', { created: true });
   }
   @Get('boom') boom() {
     throw new Error('boom');
@@ -62,12 +66,10 @@ export class UsersController {
     return 'varied';
   }
   @UseGuards(AlwaysUnauthorized) @Get('me') me() {
-    handled.push('users.me');
-    return 'me';
+    return recordHandled('users.me', 'me');
   }
   @Options('plain') plainOptions() {
-    handled.push('users.plainOptions');
-    return 'options handler';
+    return recordHandled('users.plainOptions', 'options handler');
   }
 }
 
@@ -81,8 +83,7 @@ export class PublicController {
     return 3;
   }
   @Cors(false) @Post('admin') admin() {
-    handled.push('public.admin');
-    return 'admin';
+    return recordHandled('public.admin', 'admin');
   }
 }
 
@@ -93,12 +94,23 @@ export class PartnerController {
     return 'item';
   }
   @Put(':id') update() {
-    handled.push('partner.update');
-    return 'updated';
+    return recordHandled('partner.update', 'updated');
   }
   @Cors({ methods: ['GET', 'PUT'] }) @Delete(':id') remove() {
-    handled.push('partner.remove');
-    return 'removed';
+    return recordHandled('partner.remove', 'removed');
+  }
+}
+
+/**
+ * The plain routes of /items, GET and POST, recording that they ran: a spec's own `@Controller('items')` extends this
+ * with the routes it tests (Nest maps inherited handlers too).
+ */
+export class ItemsRoutes {
+  @Get() list() {
+    return recordHandled('items.list', []);
+  }
+  @Post() create() {
+    return recordHandled('items.create', 'created');
   }
 }
 

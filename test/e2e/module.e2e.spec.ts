@@ -2,27 +2,30 @@ import 'reflect-metadata';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
-import { Controller, Get, Injectable, Module, Options, Post, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, Options, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { Cors, CORS_OPTIONS, CorsConfigError, CorsModule, type CorsModuleOptions } from '../../src/index.js';
-import { ADAPTERS, APP_ORIGIN, CapturingLogger, EVIL_ORIGIN, GLOBAL_POLICY, appModule, handled, startApp, withApp } from './app.fixture.js';
+import {
+  ADAPTERS,
+  APP_ORIGIN,
+  CapturingLogger,
+  EVIL_ORIGIN,
+  GLOBAL_POLICY,
+  ItemsRoutes,
+  appModule,
+  handled,
+  recordHandled,
+  startApp,
+  withApp,
+} from './app.fixture.js';
 
 const preflight = (app: INestApplication, path: string, origin: string, method: string) =>
   request(app.getHttpServer()).options(path).set('Origin', origin).set('Access-Control-Request-Method', method);
 
 @Controller('items')
-class ItemsController {
-  @Get() list() {
-    handled.push('items.list');
-    return [];
-  }
-  @Post() create() {
-    handled.push('items.create');
-    return 'created';
-  }
+class ItemsController extends ItemsRoutes {
   @Options() options() {
-    handled.push('items.options');
-    return 'from @Options()';
+    return recordHandled('items.options', 'from @Options()');
   }
 }
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, type INestApplication, Module, Post } from '@nestjs/common';
 import request from 'supertest';
 import { Cors, CorsModule, type CorsModuleOptions } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, CapturingLogger, corsHeaderNames, handled, sendRaw, startApp } from './app.fixture.js';
+import { ADAPTERS, type AdapterCase, CapturingLogger, corsHeaderNames, handled, ItemsRoutes, recordHandled, sendRaw, startApp } from './app.fixture.js';
 
 const POLICY: CorsModuleOptions = {
   origin: ['https://app.example.com', 'https://*.example.org', /^https:\/\/(www|api)\.example\.net$/],
@@ -71,22 +71,12 @@ const HOSTILE_BYTES: Array<[string, Buffer]> = [
 ];
 
 @Controller('items')
-class ItemsController {
-  @Get() list() {
-    handled.push('items.list');
-    return [];
-  }
-  @Post() create() {
-    handled.push('items.create');
-    return 'created';
-  }
+class ItemsController extends ItemsRoutes {
   @Cors({ enforce: 'all' }) @Get('private') privateList() {
-    handled.push('items.private');
-    return [];
+    return recordHandled('items.private', []);
   }
   @Cors({ enforce: false }) @Post('beacon') beacon() {
-    handled.push('items.beacon');
-    return 'ok';
+    return recordHandled('items.beacon', 'ok');
   }
 }
 

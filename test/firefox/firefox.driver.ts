@@ -1,5 +1,6 @@
-import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core';
-import type { BrowserDriver, DriverContext, DriverPage } from '../browser/driver.js';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { type BrowserDriver, driverContext } from '../browser/driver.js';
+import type { ScriptPage } from '../browser/harness.js';
 
 /** Firefox ESR from the system (Debian's `firefox-esr`); `FIREFOX_BIN` points elsewhere. */
 const FIREFOX = process.env.FIREFOX_BIN ?? '/usr/bin/firefox-esr';
@@ -26,32 +27,17 @@ export const firefoxDriver: BrowserDriver = {
       async newContext(cookies = []) {
         const context = await browser.createBrowserContext();
         if (cookies.length > 0) await context.setCookie(...cookies);
-        return driverContext(context);
+        return driverContext(context, scriptPage);
       },
       close: () => browser.close(),
     };
   },
 };
 
-function driverContext(context: BrowserContext): DriverContext {
-  return {
-    async newPage(url) {
-      const page = await context.newPage();
-      await page.goto(url);
-      return driverPage(page);
-    },
-    close: () => context.close(),
-  };
-}
-
-function driverPage(page: Page): DriverPage {
+function scriptPage(page: Page): ScriptPage {
   return {
     // puppeteer's types would unwrap element handles in `arg`; the cases pass plain JSON-like values only.
     evaluate: <Arg, Result>(script: (arg: Arg) => Result | Promise<Result>, arg: Arg) =>
       page.evaluate(script as (arg: unknown) => Result | Promise<Result>, arg) as Promise<Result>,
-    async navigateBy(script) {
-      const [response] = await Promise.all([page.waitForNavigation(), page.evaluate(script)]);
-      return response?.status();
-    },
   };
 }

@@ -1,9 +1,7 @@
 import 'reflect-metadata';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
-import type { Browser } from 'puppeteer-core';
-import { type PageResult, type PageServer, type Received, servePages, startDeviceApi } from '../browser/harness.js';
-import { ADAPTERS } from '../e2e/app.fixture.js';
+import { expect, it } from '@jest/globals';
+import type { PageResult } from '../browser/harness.js';
+import { describeLocalNetworkAccess } from '../browser/local-network.js';
 import { launchFirefox } from './firefox.driver.js';
 
 /**
@@ -15,34 +13,13 @@ import { launchFirefox } from './firefox.driver.js';
  * loopback). Unlike headless Chromium, which refuses at once, Firefox holds the request while the prompt is open
  * (`network.lna.prompt.timeout`, 5 minutes). It never sends `Access-Control-Request-Private-Network`.
  */
-describe('a public page asking a loopback API (Firefox ESR, Local Network Access)', () => {
-  let browser: Browser;
-  let pages: PageServer;
-  beforeAll(async () => {
-    pages = await servePages();
-    browser = await launchFirefox({ 'network.lna.address_space.public.override': `127.0.0.1:${pages.port}` });
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all([browser?.close(), pages?.close()]);
-  });
-
-  describe.each(ADAPTERS)('against $name', (adapter) => {
-    let app: INestApplication;
-    let api: string;
-    const received: Received[] = [];
-    const pageOrigin = () => `http://127.0.0.1:${pages.port}`;
-
-    beforeAll(async () => {
-      ({ app, api } = await startDeviceApi(adapter, pageOrigin(), received));
-    });
-    afterAll(() => app?.close());
-    beforeEach(() => {
-      received.length = 0;
-    });
-
+describeLocalNetworkAccess(
+  'a public page asking a loopback API (Firefox ESR, Local Network Access)',
+  (pagesPort) => launchFirefox({ 'network.lna.address_space.public.override': `127.0.0.1:${pagesPort}` }),
+  ({ browser, pageOrigin, api, received }) => {
     /** A context where the page's origin has `permission` in `state` (or no answer yet), and the page's fetch. */
     const fetchFromPublicPage = async (permission?: { state: 'granted' | 'denied' }) => {
-      const context = await browser.createBrowserContext();
+      const context = await browser().createBrowserContext();
       if (permission) await context.setPermission(pageOrigin(), { permission: { name: 'loopback-network' }, state: permission.state });
       const page = await context.newPage();
       await page.goto(`${pageOrigin()}/`);
@@ -53,7 +30,7 @@ describe('a public page asking a loopback API (Firefox ESR, Local Network Access
               async (r) => ({ status: r.status, body: await r.text(), headers: {} }) as PageResult,
               (e) => ({ error: String(e) }) as PageResult,
             ),
-          `${api}/device`,
+          `${api()}/device`,
         )
         .catch((error: unknown) => ({ error: `page closed: ${String(error)}` }) as PageResult);
       return { context, result };
@@ -91,5 +68,5 @@ describe('a public page asking a loopback API (Firefox ESR, Local Network Access
         await context.close();
       }
     });
-  });
-});
+  },
+);
