@@ -155,6 +155,7 @@ const COST_PROCESSES = 3;
 function frontDoorCost(adapter: AdapterName, routes: number, shape: Shape, scenario: FrontDoorScenario): Promise<number> {
   const child = fork(new URL('./front-door-cost.js', import.meta.url), {
     env: { ...process.env, FRONT_DOOR_COST: JSON.stringify({ adapter, routes, shape, scenario }) },
+    execArgv: [...process.execArgv, '--expose-gc'],
   });
   return new Promise((resolve, reject) => {
     child.once('message', (message) => resolve((message as { nanos: number }).nanos));
