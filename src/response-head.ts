@@ -97,9 +97,10 @@ function writeHeadWithCors(this: CorsResponse): ServerResponse {
 
 /**
  * Calls `writeHead(status, [reason], [fields])` with `head` added. Headers given as an object (Fastify's way) take
- * precedence over `setHeader` in Node, so ours go into that object, compared case-insensitively with its names, and
- * come out of it again once the head is written: an app may pass the same object to every response. Otherwise they
- * are set with `setHeader`. A header the app set either way is left as it is.
+ * precedence over `setHeader` in Node, so ours go with theirs into a copy of that object (their names compared
+ * case-insensitively): an app may pass the same object, even a frozen one, to every response, and a copy costs less
+ * than adding ours to theirs and taking them out again. Otherwise they are set with `setHeader`. A header the app set
+ * either way is left as it is.
  */
 function writeWithHead(response: ServerResponse, { vary, headers }: CorsHead, writeHead: ServerResponse['writeHead'], args: IArguments): ServerResponse {
   const last: unknown = args[args.length - 1];
@@ -107,43 +108,39 @@ function writeWithHead(response: ServerResponse, { vary, headers }: CorsHead, wr
     for (const [name, value] of headers) if (!response.hasHeader(name)) response.setHeader(name, value);
     const merged = vary === undefined ? undefined : mergedVary(response.getHeader('vary'), vary);
     if (merged !== undefined) response.setHeader('Vary', merged);
-    if (Array.isArray(last) && vary !== undefined) args = withVaryInRawHeaders(args, last, vary);
+    const raw = Array.isArray(last) && vary !== undefined ? withVaryInRawHeaders(last, vary) : undefined;
     // `args`, not parameters: Node counts them (`writeHead(status, undefined)` is not `writeHead(status)`).
-    return writeHead.apply(response, args as never);
+    return writeHead.apply(response, (raw === undefined ? args : withLast(args, raw)) as never);
   }
-  // A frozen object (`Object.freeze`) cannot take ours: a copy of it does, in its place.
-  const fields = Object.isExtensible(last) ? (last as Record<string, unknown>) : { ...last };
-  if (fields !== last) args = Object.assign([...args], { [args.length - 1]: fields }) as unknown as IArguments;
+  const fields = last as Record<string, unknown>;
   const names = mixedCaseNames(fields);
-  const added: string[] = [];
-  let replacedVary: { key: string; value: unknown } | undefined;
+  const copy: Record<string, unknown> = {};
+  for (const name of Object.keys(fields)) copy[name] = fields[name];
   for (const [name, value] of headers) {
-    if (response.hasHeader(name) || (names?.get(name) ?? (name in fields ? name : undefined)) !== undefined) continue;
-    fields[name] = value;
-    added.push(name);
+    if (!response.hasHeader(name) && (names === undefined ? !(name in fields) : !names.has(name))) copy[name] = value;
   }
   if (vary !== undefined) {
     const key = names?.get('vary') ?? 'vary';
     const merged = mergedVary(fields[key] ?? response.getHeader('vary'), vary);
-    if (merged !== undefined) {
-      if (key in fields) replacedVary = { key, value: fields[key] };
-      else added.push(key);
-      fields[key] = merged;
-    }
+    if (merged !== undefined) copy[key] = merged;
   }
-  try {
-    return writeHead.apply(response, args as never);
-  } finally {
-    for (const name of added) delete fields[name];
-    if (replacedVary !== undefined) fields[replacedVary.key] = replacedVary.value;
-  }
+  return writeHead.apply(response, withLast(args, copy) as never);
+}
+
+/** `args` with its last item replaced. */
+function withLast(args: IArguments, last: unknown): unknown[] {
+  const copy: unknown[] = [];
+  for (let i = 0; i < args.length - 1; i++) copy.push(args[i]);
+  copy.push(last);
+  return copy;
 }
 
 /**
  * Raw headers (`writeHead(status, ['Vary', 'Accept-Encoding', …])`) replace every header of theirs set before, `Vary`
  * among them: ours is merged into theirs, in a copy of the list (an app may pass the same list to every response).
+ * `undefined` where theirs has no `Vary` (ours, set before, stays) or already has our tokens.
  */
-function withVaryInRawHeaders(args: IArguments, raw: unknown[], vary: VaryHeader): IArguments {
+function withVaryInRawHeaders(raw: unknown[], vary: VaryHeader): unknown[] | undefined {
   const theirs: unknown[] = [];
   const others: unknown[] = [];
   for (let at = 0; at < raw.length; at += 2) {
@@ -151,8 +148,7 @@ function withVaryInRawHeaders(args: IArguments, raw: unknown[], vary: VaryHeader
     else others.push(raw[at], raw[at + 1]);
   }
   const merged = theirs.length === 0 ? undefined : mergeVary(theirs.flat(), vary.tokens);
-  if (merged === undefined) return args;
-  return Object.assign([...args], { [args.length - 1]: [...others, 'Vary', merged] }) as unknown as IArguments;
+  return merged === undefined ? undefined : [...others, 'Vary', merged];
 }
 
 /** `Vary` with our tokens merged in, or `undefined` where it already has them. */
