@@ -34,7 +34,9 @@ let heads: WeakMap<ServerResponse, CorsHead> | undefined;
  * the head: the guard does so where it knows the handler's own policy.
  */
 export function writeOnHead(response: ServerResponse, head: CorsHead): void {
-  if (heads !== undefined) {
+  // Express's responses (given a prototype of their app's): see `writeHeadsAside`. Not HTTP/2's, whose `writeHead` is
+  // another one.
+  if (heads !== undefined && Object.getPrototypeOf(response) !== ServerResponse.prototype && response instanceof ServerResponse) {
     heads.set(response, head);
     return;
   }
@@ -47,12 +49,12 @@ export function writeOnHead(response: ServerResponse, head: CorsHead): void {
 }
 
 /**
- * Makes every Node response write the head `writeOnHead` gives it, kept in a WeakMap rather than on the response; a
- * response `writeOnHead` never saw is written as before. For Express, which gives each response its app's prototype
- * (`Object.setPrototypeOf`): V8 then adds a property to the response a thousand times slower than to a plain Node
- * response, where `writeOnHead` puts the head and a `writeHead` of its own (a WeakMap costs a plain response more, in
- * garbage collection). On Node's own prototype, as every response inherits from it, whichever app's prototype it has
- * been given: a sub-app, or an Express app called as middleware (`consumer.apply(expressApp)`), swaps in its own.
+ * Makes every HTTP/1 response whose prototype is not Node's own (Express gives each its app's, with
+ * `Object.setPrototypeOf`) write the head `writeOnHead` gives it, kept in a WeakMap rather than on the response: V8
+ * adds a property to such a response a thousand times slower than to a plain Node response, where `writeOnHead` puts
+ * the head and a `writeHead` of its own. A response `writeOnHead` never saw is written as before. Installed on Node's
+ * own prototype, as every response inherits from it, whichever app's prototype it has been given: a sub-app, or an
+ * Express app called as middleware (`consumer.apply(expressApp)`), swaps in its own.
  */
 export function writeHeadsAside(): void {
   if (heads !== undefined) return;
@@ -62,10 +64,12 @@ export function writeHeadsAside(): void {
   target.writeHead = function writeHeadAside(this: ServerResponse) {
     const head = asideHeads.get(this);
     if (head === undefined) return writeHead.apply(this, arguments as never);
-    // A head is written once. Left in the map until its response is collected, every entry would be visited by each
-    // garbage collection in between: tens of thousands of them under load.
+    const written = writeWithHead(this, head, writeHead, arguments);
+    // A head is written once (if `writeHead` throws, the error response that follows still needs it). Left in the map
+    // until its response is collected, every entry would be visited by each garbage collection in between: tens of
+    // thousands of them under load.
     asideHeads.delete(this);
-    return writeWithHead(this, head, writeHead, arguments);
+    return written;
   } as ServerResponse['writeHead'];
 }
 
@@ -103,35 +107,36 @@ function writeHeadWithCors(this: CorsResponse): ServerResponse {
  * either way is left as it is.
  */
 function writeWithHead(response: ServerResponse, { vary, headers }: CorsHead, writeHead: ServerResponse['writeHead'], args: IArguments): ServerResponse {
-  const last: unknown = args[args.length - 1];
-  if (typeof last !== 'object' || last === null || Array.isArray(last)) {
+  // Where Node finds the headers: after a reason phrase, else the third argument, else the second.
+  const at = typeof args[1] === 'string' || args[2] != null ? 2 : 1;
+  const given: unknown = args[at];
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     for (const [name, value] of headers) if (!response.hasHeader(name)) response.setHeader(name, value);
     const merged = vary === undefined ? undefined : mergedVary(response.getHeader('vary'), vary);
     if (merged !== undefined) response.setHeader('Vary', merged);
-    const raw = Array.isArray(last) && vary !== undefined ? withVaryInRawHeaders(last, vary) : undefined;
+    const raw = Array.isArray(given) && vary !== undefined ? withVaryInRawHeaders(given, vary) : undefined;
     // `args`, not parameters: Node counts them (`writeHead(status, undefined)` is not `writeHead(status)`).
-    return writeHead.apply(response, (raw === undefined ? args : withLast(args, raw)) as never);
+    return writeHead.apply(response, (raw === undefined ? args : replaced(args, at, raw)) as never);
   }
-  const fields = last as Record<string, unknown>;
+  const fields = given as Record<string, unknown>;
   const names = mixedCaseNames(fields);
   const copy: Record<string, unknown> = {};
   for (const name of Object.keys(fields)) copy[name] = fields[name];
   for (const [name, value] of headers) {
-    if (!response.hasHeader(name) && (names === undefined ? !(name in fields) : !names.has(name))) copy[name] = value;
+    if (!response.hasHeader(name) && (names === undefined ? !Object.hasOwn(fields, name) : !names.has(name))) copy[name] = value;
   }
   if (vary !== undefined) {
     const key = names?.get('vary') ?? 'vary';
     const merged = mergedVary(fields[key] ?? response.getHeader('vary'), vary);
     if (merged !== undefined) copy[key] = merged;
   }
-  return writeHead.apply(response, withLast(args, copy) as never);
+  return writeHead.apply(response, replaced(args, at, copy) as never);
 }
 
-/** `args` with its last item replaced. */
-function withLast(args: IArguments, last: unknown): unknown[] {
+/** `args` with the item at `at` replaced. */
+function replaced(args: IArguments, at: number, value: unknown): unknown[] {
   const copy: unknown[] = [];
-  for (let i = 0; i < args.length - 1; i++) copy.push(args[i]);
-  copy.push(last);
+  for (let i = 0; i < args.length; i++) copy.push(i === at ? value : args[i]);
   return copy;
 }
 
@@ -160,8 +165,6 @@ const UPPER_CASE = /[A-Z]/;
 
 /** The names of `fields` by their lower case where any is not lower case (Fastify's all are): `undefined` then. */
 function mixedCaseNames(fields: Record<string, unknown>): Map<string, string> | undefined {
-  for (const key in fields) {
-    if (UPPER_CASE.test(key)) return new Map(Object.keys(fields).map((name) => [name.toLowerCase(), name]));
-  }
-  return undefined;
+  const keys = Object.keys(fields);
+  return keys.some((key) => UPPER_CASE.test(key)) ? new Map(keys.map((name) => [name.toLowerCase(), name])) : undefined;
 }

@@ -53,6 +53,16 @@ class VaryController {
     adapterOf(response).setHeader(response, 'Vary', 'Accept-Encoding');
     return 'adapter';
   }
+  /** Writes the head itself, passing `writeHead` an `undefined` third argument, as wrappers that forward it do. */
+  @Get('three-arguments') threeArguments(@Res() response: ServerResponse | { raw: ServerResponse; hijack(): void }) {
+    const node = takeOver(response);
+    (node.writeHead as (...args: unknown[]) => ServerResponse).call(node, 200, { Vary: 'Accept-Encoding' }, undefined);
+    node.end('three');
+  }
+  /** Passes `writeHead` a header value Node refuses (not Latin-1): Node throws, and the app answers 500 instead. */
+  @Get('refused-head') refusedHead(@Res() response: ServerResponse | { raw: ServerResponse }) {
+    ('raw' in response ? response.raw : response).writeHead(200, { 'Content-Disposition': 'attachment; filename="\u2603.txt"' }).end();
+  }
   /** Sets `Vary` on the Node response itself. */
   @Get('node') onNodeResponse(@Res({ passthrough: true }) response: ServerResponse | { raw: ServerResponse }) {
     ('raw' in response ? response.raw : response).setHeader('Vary', 'Accept-Encoding');
@@ -60,6 +70,13 @@ class VaryController {
   }
 }
 let adapterOf: (response: unknown) => HttpServer;
+
+/** The Node response, which the handler writes itself (on Fastify, once the reply is hijacked). */
+function takeOver(response: ServerResponse | { raw: ServerResponse; hijack(): void }): ServerResponse {
+  if (!('raw' in response)) return response;
+  response.hijack();
+  return response.raw;
+}
 
 /** Routes and middleware of the app itself, as `main.ts` would add them before `listen()`. */
 function addOutsideRoutes(app: INestApplication, adapter: AdapterCase, middlewareCalls: string[]): void {
@@ -199,6 +216,20 @@ describe.each(ADAPTERS)('the front door on $name', (adapter) => {
     expect(res.status).toBe(200);
     expect(res.headers.vary).toBe('Accept-Encoding, Origin');
     expect((await http().get(`/vary/${how}`)).headers.vary).toBe('Accept-Encoding, Origin');
+  });
+
+  it('finds the headers an app passes to writeHead where Node does, before an undefined third argument too', async () => {
+    const res = await http().get('/vary/three-arguments').set('Origin', APP_ORIGIN);
+    expect(res.status).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
+    expect(res.headers.vary).toBe('Accept-Encoding, Origin');
+  });
+
+  it('keeps the headers for the error response when writeHead throws', async () => {
+    const res = await http().get('/vary/refused-head').set('Origin', APP_ORIGIN);
+    expect(res.status).toBe(500);
+    expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
+    expect(res.headers.vary).toBe('Origin');
   });
 
   it('merges Vary into raw headers an app passes to writeHead (a list of names and values), without changing its list', async () => {
