@@ -84,7 +84,10 @@ async function measureSideBySide(servers: BenchServer[], scenario: Scenario): Pr
   }
   const rounds = servers.map(() => [] as Array<{ reqPerSec: number; cpuMicrosPerReq: number }>);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, server] of servers.entries()) {
+    // Each round begins with another variant (A B C, B C A, C A B …): none is always measured first or last.
+    for (let turn = 0; turn < servers.length; turn++) {
+      const i = (round + turn) % servers.length;
+      const server = servers[i];
       const run = () => autocannon({ ...target(server, scenario), connections: CONNECTIONS, duration: ROUND_SECONDS });
       const [result, cpuMicros] = await server.cpuDuring(run);
       rounds[i].push({ reqPerSec: result.requests.total / ROUND_SECONDS, cpuMicrosPerReq: cpuMicros / result.requests.total });
