@@ -72,7 +72,7 @@ function target(server: BenchServer, scenario: Scenario) {
 }
 
 /**
- * Measures `scenario` on servers that differ in one respect (the variant), round by round in turn (A B C A B C …),
+ * Measures `scenario` on servers that differ in one respect (the variant), round by round in turn (A B C, B C A, C A B …),
  * so that a machine growing slower or faster during the run weighs on every variant alike.
  */
 async function measureSideBySide(servers: BenchServer[], scenario: Scenario): Promise<Measurement[]> {
