@@ -54,28 +54,26 @@ class VaryController {
     return 'adapter';
   }
   /** Writes the head itself, passing `writeHead` an `undefined` third argument, as wrappers that forward it do. */
-  @Get('three-arguments') threeArguments(@Res() response: ServerResponse | { raw: ServerResponse; hijack(): void }) {
-    const node = takeOver(response);
+  @Get('three-arguments') threeArguments(@Res() response: ServerResponse | { raw: ServerResponse }) {
+    const node = nodeResponseOf(response);
     (node.writeHead as (...args: unknown[]) => ServerResponse).call(node, 200, { Vary: 'Accept-Encoding' }, undefined);
     node.end('three');
   }
   /** Passes `writeHead` a header value Node refuses (not Latin-1): Node throws, and the app answers 500 instead. */
   @Get('refused-head') refusedHead(@Res() response: ServerResponse | { raw: ServerResponse }) {
-    ('raw' in response ? response.raw : response).writeHead(200, { 'Content-Disposition': 'attachment; filename="\u2603.txt"' }).end();
+    nodeResponseOf(response).writeHead(200, { 'Content-Disposition': 'attachment; filename="\u2603.txt"' }).end();
   }
   /** Sets `Vary` on the Node response itself. */
   @Get('node') onNodeResponse(@Res({ passthrough: true }) response: ServerResponse | { raw: ServerResponse }) {
-    ('raw' in response ? response.raw : response).setHeader('Vary', 'Accept-Encoding');
+    nodeResponseOf(response).setHeader('Vary', 'Accept-Encoding');
     return 'node';
   }
 }
 let adapterOf: (response: unknown) => HttpServer;
 
-/** The Node response, which the handler writes itself (on Fastify, once the reply is hijacked). */
-function takeOver(response: ServerResponse | { raw: ServerResponse; hijack(): void }): ServerResponse {
-  if (!('raw' in response)) return response;
-  response.hijack();
-  return response.raw;
+/** The Node response behind the adapter's (Express's is one; Fastify's reply wraps it). */
+function nodeResponseOf(response: ServerResponse | { raw: ServerResponse }): ServerResponse {
+  return 'raw' in response ? response.raw : response;
 }
 
 /** Routes and middleware of the app itself, as `main.ts` would add them before `listen()`. */
