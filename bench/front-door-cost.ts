@@ -27,25 +27,26 @@ interface ExpressPrototypes {
   response: object;
 }
 
-function exchange(adapter: AdapterName, scenario: FrontDoorScenario, path: string, express: ExpressPrototypes | undefined) {
+function exchange(scenario: FrontDoorScenario, path: string) {
   const preflight = scenario === 'accepted preflight';
-  const raw = new IncomingMessage(socket);
-  raw.method = preflight ? 'OPTIONS' : 'GET';
-  raw.url = path;
-  raw.headers = preflight
+  const request = new IncomingMessage(socket);
+  request.method = preflight ? 'OPTIONS' : 'GET';
+  request.url = path;
+  request.headers = preflight
     ? { host: '127.0.0.1:3000', origin: ALLOWED_ORIGIN, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type, authorization' }
     : { host: '127.0.0.1:3000', origin: ALLOWED_ORIGIN };
-  const response = new ServerResponse(raw);
+  const response = new ServerResponse(request);
   // Nothing reaches a socket: what is left is the work of building the head.
   Object.assign(response, { _send: () => true, _writeRaw: () => true });
-  if (express !== undefined) {
-    Object.setPrototypeOf(raw, express.request);
-    Object.setPrototypeOf(response, express.response);
-    Object.assign(raw, { res: response, originalUrl: path });
-    Object.assign(response, { req: raw, locals: Object.create(null) });
-  }
-  const request = adapter === 'fastify' ? { raw, method: raw.method, url: raw.url, headers: raw.headers, host: raw.headers.host } : raw;
-  return { request, reply: adapter === 'fastify' ? { raw: response } : response, raw, response, preflight };
+  return { request, response, preflight };
+}
+
+/** What Express does with every request as it arrives, after the front door at the server has seen it. */
+function enterExpress(express: ExpressPrototypes, request: IncomingMessage, response: ServerResponse): void {
+  Object.setPrototypeOf(request, express.request);
+  Object.setPrototypeOf(response, express.response);
+  Object.assign(request, { res: response, originalUrl: request.url });
+  Object.assign(response, { req: request, locals: Object.create(null) });
 }
 
 /** What the adapter writes once the handler has answered: Fastify passes its headers as an object, Express sets them. */
@@ -71,14 +72,17 @@ export async function frontDoorCost(adapter: AdapterName, routes: number, shape:
     const path = `${lastRoute(routes, shape)}/42`;
     const express = adapter === 'express' ? (app.getHttpAdapter().getInstance() as ExpressPrototypes) : undefined;
     const withFrontDoor = () => {
-      const { request, reply, raw, response, preflight } = exchange(adapter, scenario, path, express);
+      const { request, response, preflight } = exchange(scenario, path);
       let passedOn = false;
-      frontDoor.handle(request as never, reply as never, () => (passedOn = true), raw, response);
+      frontDoor.handle(request, response, () => (passedOn = true));
       if (passedOn === preflight) throw new Error(`the front door did not ${preflight ? 'answer' : 'pass on'} the ${scenario}`);
-      if (!preflight) writeHandlerHead(adapter, response);
+      if (preflight) return;
+      if (express !== undefined) enterExpress(express, request, response);
+      writeHandlerHead(adapter, response);
     };
     const without = () => {
-      const { response, preflight } = exchange(adapter, scenario, path, express);
+      const { request, response, preflight } = exchange(scenario, path);
+      if (express !== undefined) enterExpress(express, request, response);
       if (preflight) response.writeHead(204, {}).end();
       else writeHandlerHead(adapter, response);
     };

@@ -1,19 +1,17 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ForbiddenException, type HttpException, Injectable } from '@nestjs/common';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { ForbiddenException, type HttpException, Injectable, Logger } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler.js';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters.js';
-import { CORS_DECISION } from './cors.constants.js';
+import type { AdapterBinding, FrontDoorHandler, Next } from './adapters/adapter-binding.js';
+import { CORS_DECISION, CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import { CorsPolicies, type RouteTarget } from './cors-policies.service.js';
-import { type AdapterRequest, type AdapterResponse, hostOf, pathOf } from './cors-request.js';
+import { hostOf, pathOf } from './cors-request.js';
 import { type CandidatePolicies, NO_HEADERS } from './policy/candidate-policies.js';
 import type { ActualRejection } from './policy/cors-policy.js';
 import { isCrossOrigin, isPreflight, requestOrigin } from './policy/request-facts.js';
 import { writeAnswer, writeOnHead } from './response-head.js';
-
-/** Passes the request on to the rest of the app. */
-export type Next = (error?: unknown) => void;
 
 /**
  * What the front door leaves on a request it could not finish deciding: the route matched handlers of several
@@ -26,15 +24,20 @@ export interface CorsDecision {
   originAllowed: readonly boolean[];
 }
 
-export type DecidedRequest = IncomingMessage & { [CORS_DECISION]?: CorsDecision };
+/** A Node request as the front door marks it. */
+type FrontDoorRequest = IncomingMessage & {
+  /** Decided at the HTTP server already: the front door inside the adapter passes it on. */
+  [DECIDED_AT_SERVER]?: true;
+  [CORS_DECISION]?: CorsDecision;
+};
+
+const DECIDED_AT_SERVER = Symbol('nestjs-cors:decided-at-server');
 
 /** One cross-origin request on its way through the front door. */
 interface Exchange {
-  request: AdapterRequest;
-  response: AdapterResponse;
+  request: IncomingMessage;
+  response: ServerResponse;
   next: Next;
-  nodeRequest: IncomingMessage;
-  nodeResponse: ServerResponse;
   target: RouteTarget;
   origin: string;
   preflight: boolean;
@@ -44,12 +47,16 @@ interface Exchange {
  * Decides every request before anything else in the app runs, whatever serves its path: answers preflights with the
  * policy of the route the announced request will reach, puts the CORS headers and `Vary` of actual requests on
  * whatever response they end up with, and refuses the cross-origin requests the policy does not allow (CSRF
- * protection) with a 403 shaped by the app's exception filters. Adapter-neutral: it reads the request's headers,
- * method, URL and host, and writes to the Node response; `src/adapters/` bind it to each adapter's first hook.
+ * protection) with a 403 shaped by the app's exception filters. It sits first among the `request` listeners of the
+ * app's HTTP server, where every adapter, instance and bootstrap meets, and again at the adapter's earliest point for
+ * requests that reach the adapter some other way (`bindInside`). Adapter-neutral: it reads Node's request and writes
+ * to Node's response; `src/adapters/` tell how the adapter routes and sees a request.
  */
 @Injectable()
 export class CorsFrontDoor {
   private exceptions: ExceptionsHandler | undefined;
+  private binding!: AdapterBinding;
+  private readonly adapterHostOf = (request: IncomingMessage) => this.binding.hostOf(request);
 
   constructor(
     private readonly policies: CorsPolicies,
@@ -58,13 +65,38 @@ export class CorsFrontDoor {
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
+  /** Puts the front door inside the adapter, at its earliest point (see `AdapterBinding.bindInside`). */
+  bindInside(binding: AdapterBinding): void {
+    this.binding = binding;
+    binding.bindInside((request, response, next) => {
+      if ((request as FrontDoorRequest)[DECIDED_AT_SERVER]) return next();
+      this.handle(request, response, next);
+    });
+  }
+
   /**
-   * `request` and `response` are the adapter's own objects (Express's, or Fastify's request and reply), `nodeRequest`
-   * and `nodeResponse` Node's behind them. The binding hands both over because it knows which is which: asking an
-   * Express request for a property it lacks (`raw`) walks its dictionary-mode prototype chain, a quarter of a
-   * microsecond each time.
+   * Puts the front door ahead of every `request` listener the server has (the adapter's app or router, engine.io's
+   * listener, …): nothing of the app, of an instance handed to the adapter or of its plugins sees a request first.
    */
-  handle(request: AdapterRequest, response: AdapterResponse, next: Next, nodeRequest: IncomingMessage, nodeResponse: ServerResponse): void {
+  bindServer(server: Server): void {
+    const listeners = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
+    server.removeAllListeners('request');
+    const logger = new Logger(CORS_LOGGER_CONTEXT);
+    server.on('request', (request: FrontDoorRequest, response: ServerResponse) => {
+      request[DECIDED_AT_SERVER] = true;
+      this.handle(request, response, (error) => {
+        if (error === undefined) {
+          for (const listener of listeners) listener.call(server, request, response);
+          return;
+        }
+        // Only a failure of the front door itself gets here, before the app has the request: it is not let in.
+        logger.error('CORS decision failed; answered 500', error instanceof Error ? error.stack : String(error));
+        if (!response.headersSent) writeAnswer(response, 500, { vary: undefined, headers: NO_HEADERS }, 'Internal Server Error');
+      });
+    });
+  }
+
+  handle: FrontDoorHandler = (request, response, next) => {
     const { headers } = request;
     const method = request.method ?? 'GET';
     const preflight = isPreflight(method, headers);
@@ -72,24 +104,24 @@ export class CorsFrontDoor {
     const { candidates } = target;
     const vary = preflight ? candidates.preflightVary : candidates.vary;
     const origin = requestOrigin(headers);
-    if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, () => hostOf(request)))) {
+    if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, () => hostOf(request, this.adapterHostOf)))) {
       const sameForAll = candidates.headersWithoutOrigin(method);
-      if (vary !== undefined || sameForAll.length > 0) writeOnHead(nodeResponse, { vary, headers: sameForAll });
+      if (vary !== undefined || sameForAll.length > 0) writeOnHead(response, { vary, headers: sameForAll });
       return next();
     }
 
-    const exchange: Exchange = { request, response, next, nodeRequest, nodeResponse, target, origin, preflight };
-    const originAllowed = this.policies.originAllowedBy(candidates, origin, nodeRequest);
+    const exchange: Exchange = { request, response, next, target, origin, preflight };
+    const originAllowed = this.policies.originAllowedBy(candidates, origin, request);
     if (Array.isArray(originAllowed)) this.decide(exchange, originAllowed);
     else originAllowed.then((allowed) => this.decide(exchange, allowed)).catch(next);
-  }
+  };
 
   private decide(exchange: Exchange, originAllowed: boolean[]): void {
     if (exchange.preflight) this.answerPreflight(exchange, originAllowed);
     else this.admit(exchange, originAllowed);
   }
 
-  private answerPreflight({ request, nodeResponse, next, target, origin }: Exchange, originAllowed: boolean[]): void {
+  private answerPreflight({ request, response, next, target, origin }: Exchange, originAllowed: boolean[]): void {
     const { candidates, handler } = target;
     const { headers } = request;
     const requestMethod = String(headers['access-control-request-method']);
@@ -105,31 +137,31 @@ export class CorsFrontDoor {
     const vary = candidates.preflightVary;
     if (!answer.accepted) {
       const reason = `CORS preflight rejected: ${answer.reason}`;
-      this.policies.report({ kind: 'preflight', reason: answer.reason, outcome: 'rejected', origin, method: requestMethod, path: pathOf(request), handler });
-      writeAnswer(nodeResponse, 403, { vary, headers: NO_HEADERS }, reason);
+      this.policies.report({ kind: 'preflight', reason: answer.reason, outcome: 'rejected', origin, method: requestMethod, path: pathOf(request.url), handler });
+      writeAnswer(response, 403, { vary, headers: NO_HEADERS }, reason);
       return;
     }
-    if (!answer.continue) return writeAnswer(nodeResponse, answer.status, { vary, headers: answer.headers });
-    writeOnHead(nodeResponse, { vary, headers: answer.headers });
+    if (!answer.continue) return writeAnswer(response, answer.status, { vary, headers: answer.headers });
+    writeOnHead(response, { vary, headers: answer.headers });
     next();
   }
 
   /** An actual cross-origin request: its headers, and its refusal where the policy enforces. */
-  private admit({ request, response, next, nodeRequest, nodeResponse, target, origin }: Exchange, originAllowed: boolean[]): void {
+  private admit({ request, response, next, target, origin }: Exchange, originAllowed: boolean[]): void {
     const { candidates, handler } = target;
     const method = request.method ?? 'GET';
     const chosen = candidates.allowingActual(originAllowed, method);
     const headers = chosen >= 0 ? candidates.policies[chosen].headersForActual(origin) : NO_HEADERS;
-    writeOnHead(nodeResponse, { vary: candidates.vary, headers });
+    writeOnHead(response, { vary: candidates.vary, headers });
     if (candidates.policies.length > 1) {
-      (nodeRequest as DecidedRequest)[CORS_DECISION] = { policies: this.policies, candidates, origin, originAllowed };
+      (request as FrontDoorRequest)[CORS_DECISION] = { policies: this.policies, candidates, origin, originAllowed };
       return next();
     }
     if (chosen === 0) return next();
     const [policy] = candidates.policies;
     const reason = policy.rejectActual(originAllowed[0], method) as ActualRejection;
     const outcome = policy.disallowedOutcome(method);
-    this.policies.report({ kind: 'request', reason, outcome, origin, method, path: pathOf(request), handler });
+    this.policies.report({ kind: 'request', reason, outcome, origin, method, path: pathOf(request.url), handler });
     if (outcome === 'refused') this.refuse(new ForbiddenException(`CORS request rejected: ${reason}`), request, response, next);
     else next();
   }
@@ -139,7 +171,7 @@ export class CorsFrontDoor {
    * the 403 has the shape of every other error of the app. Built on the first refusal, when every global filter
    * (`useGlobalFilters()` in main.ts, `APP_FILTER`) is known.
    */
-  private refuse(exception: HttpException, request: AdapterRequest, response: AdapterResponse, next: Next): void {
+  private refuse(exception: HttpException, request: IncomingMessage, response: ServerResponse, next: Next): void {
     // Only filters given as classes are looked up in the modules; global filters are instances.
     const container = { getModules: () => this.modules };
     this.exceptions ??= new RouterExceptionFilters(container as never, this.config, this.adapterHost.httpAdapter).create(
@@ -147,6 +179,6 @@ export class CorsFrontDoor {
       () => undefined,
       undefined as never,
     );
-    this.exceptions.next(exception, new ExecutionContextHost([request, response, next]));
+    this.exceptions.next(exception, new ExecutionContextHost([...this.binding.forFilters(request, response), next]));
   }
 }

@@ -9,7 +9,7 @@ import { CorsGuard } from './cors.guard.js';
 import { CORS_OPTIONS } from './cors.module-definition.js';
 import type { CorsModuleOptions, CorsOptions, CorsRejection } from './cors-options.interface.js';
 import { CorsConfigError } from './policy/cors-config.error.js';
-import { type AdapterRequest, hostnameOf } from './cors-request.js';
+import { hostnameOf, hostOf } from './cors-request.js';
 import { CandidatePolicies } from './policy/candidate-policies.js';
 import { CorsPolicy, mergePolicyLevels, type OptionSources, type PolicyLevel } from './policy/cors-policy.js';
 import { type DiscoveredRoute, discoverRoutes } from './routing/discover-routes.js';
@@ -162,9 +162,8 @@ export class CorsPolicies {
       };
     }
     const { routes, paths } = this.auditTables;
-    const request: AdapterRequest = { method, url: target, headers: host === undefined ? {} : { host } };
-    const path = adapter.routingPath(request);
-    return routes.match(method, path, routes.hostBound ? hostnameOf(request) : undefined) ?? paths.match(method, path, undefined) ?? rest;
+    const path = adapter.routingPath(target);
+    return routes.match(method, path, routes.hostBound ? hostnameOf(host) : undefined) ?? paths.match(method, path, undefined) ?? rest;
   }
 
   /**
@@ -178,6 +177,11 @@ export class CorsPolicies {
   /** The adapter the front door is bound to: how it routes a request's path. */
   useAdapter(adapter: AdapterBinding): void {
     this.adapter = adapter;
+  }
+
+  /** Whether the front door is bound to a supported adapter. */
+  hasAdapter(): boolean {
+    return this.adapter !== undefined;
   }
 
   /** The policy of a controller method: route `@Cors` > controller `@Cors` > named policy > `forRoot` > defaults. */
@@ -237,12 +241,13 @@ export class CorsPolicies {
    * The policies of the route a request for `method` at the request's path reaches; where no controller route
    * matches, those of a matching `paths` entry, else the global one. The path is read only when the app has more than one policy, the host only when a route is host-bound.
    */
-  forRequest(method: string, request: AdapterRequest): RouteTarget {
+  forRequest(method: string, request: IncomingMessage): RouteTarget {
     const routes = this.routes;
     if (routes === undefined) return this.globalTarget;
-    const path = (this.adapter as AdapterBinding).routingPath(request);
+    const adapter = this.adapter as AdapterBinding;
+    const path = adapter.routingPath(request.url ?? '/');
     return (
-      routes.match(method, path, routes.hostBound ? hostnameOf(request) : undefined) ??
+      routes.match(method, path, routes.hostBound ? hostnameOf(hostOf(request, adapter.hostOf)) : undefined) ??
       this.paths?.match(method, path, undefined) ??
       this.globalTarget
     );

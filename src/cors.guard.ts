@@ -1,8 +1,8 @@
 import { type CanActivate, type ExecutionContext, ForbiddenException } from '@nestjs/common';
 import { CORS_DECISION } from './cors.constants.js';
 import { NO_HEADERS } from './policy/candidate-policies.js';
-import type { DecidedRequest } from './cors-front-door.js';
-import { type AdapterRequest, type AdapterResponse, pathOf, rawRequest, rawResponse } from './cors-request.js';
+import type { CorsDecision } from './cors-front-door.js';
+import { type AdapterRequest, type AdapterResponse, nodeRequestOf, nodeResponseOf, pathOf } from './cors-request.js';
 import { headOf, writeOnHead } from './response-head.js';
 
 /**
@@ -17,22 +17,22 @@ export class CorsGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const http = context.switchToHttp();
-    const request = rawRequest(http.getRequest<AdapterRequest>()) as DecidedRequest;
-    const decision = request[CORS_DECISION];
+    const request = nodeRequestOf(http.getRequest<AdapterRequest>());
+    const decision = (request as { [CORS_DECISION]?: CorsDecision })[CORS_DECISION];
     if (decision === undefined) return true;
     const { policies, candidates, origin, originAllowed } = decision;
     const policy = policies.forHandler(context.getClass(), context.getHandler());
     const method = request.method ?? 'GET';
 
     const settle = (allowed: boolean) => {
-      const response = rawResponse(http.getResponse<AdapterResponse>());
+      const response = nodeResponseOf(http.getResponse<AdapterResponse>());
       const headers = policy.rejectActual(allowed, method) === undefined ? policy.headersForActual(origin) : NO_HEADERS;
       writeOnHead(response, { vary: headOf(response)?.vary, headers });
       const reason = policy.rejectActual(allowed, method);
       if (reason === undefined) return true;
       const outcome = policy.disallowedOutcome(method);
       const handler = `${context.getClass().name}.${context.getHandler().name}`;
-      policies.report({ kind: 'request', reason, outcome, origin, method, path: pathOf(request), handler });
+      policies.report({ kind: 'request', reason, outcome, origin, method, path: pathOf(request.url), handler });
       if (outcome === 'refused') throw new ForbiddenException(`CORS request rejected: ${reason}`);
       return true;
     };

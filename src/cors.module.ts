@@ -1,7 +1,8 @@
+import type { Server } from 'node:http';
 import { type DynamicModule, Global, Logger, Module, type NestModule } from '@nestjs/common';
 import { MODULE_METADATA } from '@nestjs/common/constants.js';
 import { type AbstractHttpAdapter, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
-import { adapterBinding } from './adapters/adapter-binding.js';
+import { adapterBinding } from './adapters/binding-for.js';
 import { CORS_LOGGER_CONTEXT, CORS_OPTIONS_SOURCE } from './cors.constants.js';
 import { CorsAudit } from './cors-audit.service.js';
 import { CorsFrontDoor } from './cors-front-door.js';
@@ -12,7 +13,8 @@ import { CorsConfigError } from './policy/cors-config.error.js';
 
 /**
  * Per-endpoint CORS. Import it once, with `forRoot()` or `forRootAsync()`: it is global, and puts its front door
- * ahead of everything else the app runs, for every path and method.
+ * ahead of everything else the app runs, for every path and method: first among the HTTP server's `request`
+ * listeners, and first inside the adapter for requests that reach it otherwise.
  */
 @Global()
 @Module({
@@ -21,8 +23,8 @@ import { CorsConfigError } from './policy/cors-config.error.js';
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {
   constructor(
-    adapterHost: HttpAdapterHost,
-    frontDoor: CorsFrontDoor,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly frontDoor: CorsFrontDoor,
     private readonly policies: CorsPolicies,
     private readonly modules: ModulesContainer,
   ) {
@@ -36,7 +38,7 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
         new Logger(CORS_LOGGER_CONTEXT).error(`CorsModule supports the Express and Fastify adapters, not '${adapter.getType()}': CORS is not handled`);
         return;
       }
-      binding.bind(frontDoor);
+      frontDoor.bindInside(binding);
       policies.useAdapter(binding);
       warnOnEnableCors(adapter);
     });
@@ -53,10 +55,16 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
     return { ...module, providers: [...(module.providers ?? []), { provide: CORS_OPTIONS_SOURCE, useValue: 'forRootAsync' }] };
   }
 
-  /** Nest configures middleware after `main.ts` has set the prefix and versioning, and before it registers routes. */
+  /**
+   * Nest configures middleware after `main.ts` has set the prefix and versioning, and before it registers routes. The
+   * HTTP server exists by then in every bootstrap (`NestFactory.create()` makes it after the modules, a testing module
+   * before), with the adapter's app or router as its listener: the front door goes ahead of it.
+   */
   configure(): void {
     checkImportedOnce(this.modules);
     this.policies.compileRoutes();
+    const server: Server | undefined = this.adapterHost.httpAdapter?.getHttpServer();
+    if (server !== undefined && this.policies.hasAdapter()) this.frontDoor.bindServer(server);
   }
 }
 

@@ -1,4 +1,4 @@
-import { ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { VaryHeader } from './policy/candidate-policies.js';
 import type { CorsHeaders } from './policy/cors-policy.js';
 import { mergeVary } from './policy/http-tokens.js';
@@ -20,13 +20,6 @@ type CorsResponse = ServerResponse & {
 };
 
 /**
- * The heads `writeOnHead` gives responses once `writeHeadsAside` has wrapped Node's `writeHead` (for Express): from
- * then on for every response of the process, as the wrapper looks for them there. A variable rather than a mark on
- * the prototype, which an Express response would look up through its slow prototype chain on every request.
- */
-let heads: WeakMap<ServerResponse, CorsHead> | undefined;
-
-/**
  * Puts `head` on the response when its head is written rather than when the request arrives, so that a `Vary` the
  * app sets in between (`res.setHeader`, `reply.header`, `@Header`) is merged with instead of replacing ours, and
  * every response, whoever writes it (a body parser's 400, a rate limiter's 429, a filter's 500), carries the headers.
@@ -34,43 +27,12 @@ let heads: WeakMap<ServerResponse, CorsHead> | undefined;
  * the head: the guard does so where it knows the handler's own policy.
  */
 export function writeOnHead(response: ServerResponse, head: CorsHead): void {
-  // Express's responses (given a prototype of their app's): see `writeHeadsAside`. Not HTTP/2's, whose `writeHead` is
-  // another one.
-  if (heads !== undefined && Object.getPrototypeOf(response) !== ServerResponse.prototype && response instanceof ServerResponse) {
-    heads.set(response, head);
-    return;
-  }
   const target = response as CorsResponse;
   if (target[HEAD] === undefined) {
     target[WRITE_HEAD] = target.writeHead;
     target.writeHead = writeHeadWithCors;
   }
   target[HEAD] = head;
-}
-
-/**
- * Makes every HTTP/1 response whose prototype is not Node's own (Express gives each its app's, with
- * `Object.setPrototypeOf`) write the head `writeOnHead` gives it, kept in a WeakMap rather than on the response: V8
- * adds a property to such a response a thousand times slower than to a plain Node response, where `writeOnHead` puts
- * the head and a `writeHead` of its own. A response `writeOnHead` never saw is written as before. Installed on Node's
- * own prototype, as every response inherits from it, whichever app's prototype it has been given: a sub-app, or an
- * Express app called as middleware (`consumer.apply(expressApp)`), swaps in its own.
- */
-export function writeHeadsAside(): void {
-  if (heads !== undefined) return;
-  const asideHeads = (heads = new WeakMap());
-  const target = ServerResponse.prototype;
-  const writeHead = target.writeHead;
-  target.writeHead = function writeHeadAside(this: ServerResponse) {
-    const head = asideHeads.get(this);
-    if (head === undefined) return writeHead.apply(this, arguments as never);
-    const written = writeWithHead(this, head, writeHead, arguments);
-    // A head is written once (if `writeHead` throws, the error response that follows still needs it). Left in the map
-    // until its response is collected, every entry would be visited by each garbage collection in between: tens of
-    // thousands of them under load.
-    asideHeads.delete(this);
-    return written;
-  } as ServerResponse['writeHead'];
 }
 
 /**
@@ -92,7 +54,7 @@ export function writeAnswer(response: ServerResponse, status: number, head: Cors
 
 /** The head `writeOnHead` put on the response, if any. */
 export function headOf(response: ServerResponse): CorsHead | undefined {
-  return heads?.get(response) ?? (response as CorsResponse)[HEAD];
+  return (response as CorsResponse)[HEAD];
 }
 
 function writeHeadWithCors(this: CorsResponse): ServerResponse {

@@ -73,8 +73,8 @@ export class DecisionLog {
   readonly logger: ConsoleLogger;
 
   /**
-   * Wraps the API server's request listener, so every request is recorded before the app, and nestjs-cors first in
-   * it, sees it: nestjs-cors answers preflights before any app middleware runs.
+   * Wraps the API server's request listener once the app is initialised, so every request is recorded before
+   * nestjs-cors's front door, which is then that listener, sees it: it answers preflights before the app runs.
    */
   attach(server: Server): void {
     const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
@@ -117,8 +117,18 @@ export class DecisionLog {
     this.decisions.push(decision);
     if (this.decisions.length > 200) this.decisions.shift();
     byRequest.set(req, decision);
+    // Headers given to writeHead as an object (how nestjs-cors answers a preflight) are written without being set on
+    // the response, so getHeaders() does not show them: they are read on their way out.
+    let given: Record<string, unknown> = {};
+    const writeHead = res.writeHead;
+    res.writeHead = function writeHeadSeen(this: ServerResponse, ...args: unknown[]) {
+      const fields = args.find((arg, i) => i > 0 && typeof arg === 'object' && arg !== null && !Array.isArray(arg));
+      if (fields !== undefined) given = fields as Record<string, unknown>;
+      return (writeHead as (...args: unknown[]) => ServerResponse).apply(this, args);
+    } as ServerResponse['writeHead'];
     res.on('finish', () => {
-      for (const [name, value] of Object.entries(res.getHeaders())) {
+      const written = { ...res.getHeaders(), ...Object.fromEntries(Object.entries(given).map(([name, value]) => [name.toLowerCase(), value])) };
+      for (const [name, value] of Object.entries(written)) {
         if (name.startsWith('access-control-') || name === 'vary') decision.headers[name] = String(value);
       }
       this.settle(decision, target, header('host'));

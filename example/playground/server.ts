@@ -52,7 +52,6 @@ export async function startPlayground(apiPort: number, playgroundPort: number, o
   // The playground's own origin is allowed by the global policy, with those of CORS_ORIGINS, so that the app's own
   // front end can be tried out from the page whatever CORS_ORIGINS says.
   const app = await NestFactory.create(AppModule.register({ alsoAllow: [playgroundUrl] }), { logger: decisions.logger });
-  decisions.attach(app.getHttpServer());
   app.useGlobalInterceptors(decisions.handlerRuns);
   // A path no controller serves: its policy is the `paths` entry of app.module.ts.
   app.use('/health', (req: IncomingMessage, res: ServerResponse) => {
@@ -60,6 +59,9 @@ export async function startPlayground(apiPort: number, playgroundPort: number, o
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify({ status: 'ok' }));
   });
+  await app.init();
+  // Once initialised, the server's listener is nestjs-cors's front door: the recorder goes ahead of it.
+  decisions.attach(app.getHttpServer());
   await app.listen(apiPort);
   const corsAudit = app.get(CorsAudit);
   decisions.useAudit(corsAudit);

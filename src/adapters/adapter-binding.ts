@@ -1,27 +1,25 @@
-import type { AbstractHttpAdapter } from '@nestjs/core';
-import type { CorsFrontDoor } from '../cors-front-door.js';
-import type { AdapterRequest } from '../cors-request.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PathMatching } from '../routing/route-table.js';
-import { expressBinding } from './express.js';
-import { fastifyBinding } from './fastify.js';
 
-/** All nestjs-cors knows of an HTTP adapter: where its front door goes, and how the adapter routes a request. */
+/** Passes the request on to the rest of the app; with an error, to the adapter's error handling. */
+export type Next = (error?: unknown) => void;
+
+/** The front door as a binding calls it: Node's request and response, and what passes the request on. */
+export type FrontDoorHandler = (request: IncomingMessage, response: ServerResponse, next: Next) => void;
+
+/** All nestjs-cors knows of an HTTP adapter: where its front door goes, how it routes, and how it sees a request. */
 export interface AdapterBinding {
-  /** Puts the front door at the adapter's earliest point. */
-  bind(frontDoor: CorsFrontDoor): void;
-  /** The request's path as the adapter's router compares it with route paths. */
-  routingPath(request: AdapterRequest): string;
+  /**
+   * Puts `handle` at the adapter's own earliest point, for requests that reach the adapter without its HTTP server's
+   * `request` event: Fastify's `inject()`, an Express app served by a server of the user's (serverless handlers,
+   * `supertest(app.getHttpAdapter().getInstance())`).
+   */
+  bindInside(handle: FrontDoorHandler): void;
+  /** The path of a request target (`/a/b?c`) as the adapter's router compares it with route paths. */
+  routingPath(target: string): string;
   pathMatching(): PathMatching;
-}
-
-/** The binding of a Nest HTTP adapter, or `undefined` for an adapter nestjs-cors does not support. */
-export function adapterBinding(adapter: AbstractHttpAdapter): AdapterBinding | undefined {
-  switch (adapter.getType()) {
-    case 'express':
-      return expressBinding(adapter as never);
-    case 'fastify':
-      return fastifyBinding(adapter as never);
-    default:
-      return undefined;
-  }
+  /** The host the client addressed, as the adapter's trust-proxy setting has it (`X-Forwarded-Host` from a trusted proxy). */
+  hostOf(request: IncomingMessage): string | undefined;
+  /** The request and response as the app's exception filters get them for an error thrown by middleware. */
+  forFilters(request: IncomingMessage, response: ServerResponse): [request: unknown, response: unknown];
 }

@@ -1,29 +1,43 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CorsFrontDoor, Next } from '../cors-front-door.js';
-import { type AdapterRequest, pathOf } from '../cors-request.js';
-import { writeHeadsAside } from '../response-head.js';
 import type { PathMatching } from '../routing/route-table.js';
-import type { AdapterBinding } from './adapter-binding.js';
+import type { AdapterBinding, FrontDoorHandler } from './adapter-binding.js';
+
+interface ExpressApp {
+  use(middleware: FrontDoorHandler): unknown;
+  /** The prototypes Express gives every request and response it handles (`app.handle`), which carry `app`. */
+  request: object;
+  response: object;
+}
 
 interface ExpressAdapter {
-  getInstance(): { use(middleware: (request: AdapterRequest, response: ServerResponse, next: Next) => void): unknown };
+  getInstance(): ExpressApp;
   /** Nest 12 reports the router's `case sensitive routing` and `strict routing`; Nest 11 does not. */
   getRouteMatchingOptions?(): PathMatching;
 }
 
 /**
- * Express: the front door is a middleware of the app itself, added as soon as the adapter exists, so it comes before
- * the body parsers Nest adds at `init()` and before anything `main.ts` adds with `app.use()`; only the adapter's own
- * request hook runs earlier. Express matches routes against the raw path, without decoding it.
+ * Express. Inside the app, the front door is a middleware added as soon as the adapter exists: ahead of the body
+ * parsers Nest adds at `init()` and of `main.ts`'s `app.use()`, though behind routes an instance handed to the adapter
+ * already had. Express matches routes against the raw path, without decoding it.
  */
 export function expressBinding(adapter: ExpressAdapter): AdapterBinding {
+  const app = adapter.getInstance();
   return {
-    bind: (frontDoor: CorsFrontDoor) => {
-      writeHeadsAside();
-      adapter.getInstance().use((request, response, next) => frontDoor.handle(request, response, next, request as IncomingMessage, response));
-    },
+    bindInside: (handle) => app.use(handle),
     routingPath: expressPath,
     pathMatching: () => adapter.getRouteMatchingOptions?.() ?? { caseSensitive: false, ignoreTrailingSlash: true },
+    // Express's own `req.host`, read through its prototype: it applies the app's `trust proxy` setting.
+    hostOf: (request) => (Object.create(app.request, { headers: { value: request.headers }, socket: { value: request.socket } }) as { host?: string }).host,
+    forFilters: (request, response) => {
+      // What Express's `app.handle` does first with every request, so that the filters get Express's request and
+      // response (`response.status()`, `request.originalUrl`), as they do for an error of middleware.
+      if (Object.getPrototypeOf(request) !== app.request) {
+        Object.assign(request, { res: response, originalUrl: request.url });
+        Object.assign(response, { req: request, locals: Object.create(null) });
+        Object.setPrototypeOf(request, app.request);
+        Object.setPrototypeOf(response, app.response);
+      }
+      return [request, response];
+    },
   };
 }
 
@@ -31,8 +45,9 @@ export function expressBinding(adapter: ExpressAdapter): AdapterBinding {
  * The path Express routes: the raw one, except for an absolute-form target (`GET http://host/path`, as clients send a
  * proxy), which Express's `parseurl` reduces to its path.
  */
-function expressPath(request: AdapterRequest): string {
-  const path = pathOf(request);
+function expressPath(target: string): string {
+  const query = target.indexOf('?');
+  const path = query === -1 ? target : target.slice(0, query);
   if (path.startsWith('/')) return path;
   const scheme = path.indexOf('://');
   if (scheme === -1) return path;

@@ -1,47 +1,65 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CorsFrontDoor, Next } from '../cors-front-door.js';
-import { type AdapterRequest, pathOf } from '../cors-request.js';
 import type { PathMatching } from '../routing/route-table.js';
-import type { AdapterBinding } from './adapter-binding.js';
+import type { AdapterBinding, Next } from './adapter-binding.js';
 
-type OnRequestHook = (request: AdapterRequest & { raw: IncomingMessage }, reply: { raw: ServerResponse }, done: Next) => void;
+type OnRequestHook = (request: { raw: IncomingMessage }, reply: { raw: ServerResponse }, done: Next) => void;
 
 interface RouterOptions {
   ignoreDuplicateSlashes?: boolean;
   useSemicolonDelimiter?: boolean;
 }
 
+interface FastifyInstance {
+  addHook(name: 'onRequest', hook: OnRequestHook): unknown;
+  /** Fastify 5 takes router options at the top level (deprecated) or under `routerOptions`. */
+  initialConfig: RouterOptions & { routerOptions?: RouterOptions };
+}
+
 interface FastifyAdapter {
-  getInstance(): {
-    addHook(name: 'onRequest', hook: OnRequestHook): unknown;
-    /** Fastify 5 takes router options at the top level (deprecated) or under `routerOptions`. */
-    initialConfig: RouterOptions & { routerOptions?: RouterOptions };
-  };
+  getInstance(): FastifyInstance;
   getRouteMatchingOptions?(): PathMatching;
   /** The path as find-my-way routes it: decoded, duplicate slashes and `;` parameters removed where configured. */
   sanitizeUrl(url: string): string;
 }
 
 /**
- * Fastify: the front door is an `onRequest` hook of the root instance, added as soon as the adapter exists, so it runs
- * for every route and plugin, and before middie (Nest middleware, `app.use()`) and body parsing. A preflight or a
- * refusal it answers never calls `done`, so nothing else runs.
+ * Fastify. Inside the app, the front door is an `onRequest` hook of the root instance, so it runs for every route and
+ * plugin. The exception filters get Node's request and response, as they do for an error of Nest middleware on
+ * Fastify (the adapter's `reply()` wraps a Node response in a reply of its own).
  */
 export function fastifyBinding(adapter: FastifyAdapter): AdapterBinding {
-  const { initialConfig } = adapter.getInstance();
-  const { ignoreDuplicateSlashes, useSemicolonDelimiter } = { ...initialConfig, ...initialConfig.routerOptions };
+  const instance = adapter.getInstance();
+  const { ignoreDuplicateSlashes, useSemicolonDelimiter } = { ...instance.initialConfig, ...instance.initialConfig.routerOptions };
   // What makes find-my-way route another path than the raw one: percent-encoding, an absolute-form target
   // (`http://host/path`), and where configured `//` and `;`. (Case and a trailing slash are the route table's.)
   const rewrites = ['%', '^[^/]'];
   if (ignoreDuplicateSlashes) rewrites.push('//');
   if (useSemicolonDelimiter) rewrites.push(';');
   const rewritten = new RegExp(rewrites.join('|'));
+  const requestPrototype = fastifyRequestPrototype(instance);
   return {
-    bind: (frontDoor: CorsFrontDoor) => adapter.getInstance().addHook('onRequest', (request, reply, done) => frontDoor.handle(request, reply, done, request.raw, reply.raw)),
-    routingPath: (request) => {
-      const path = pathOf(request);
-      return rewritten.test(path) ? adapter.sanitizeUrl(request.url ?? '/') : path;
+    bindInside: (handle) => instance.addHook('onRequest', (request, reply, done) => handle(request.raw, reply.raw, done)),
+    routingPath: (target) => {
+      const query = target.indexOf('?');
+      const path = query === -1 ? target : target.slice(0, query);
+      return rewritten.test(path) ? adapter.sanitizeUrl(target) : path;
     },
     pathMatching: () => adapter.getRouteMatchingOptions?.() ?? { caseSensitive: true, ignoreTrailingSlash: false },
+    hostOf: (request) => {
+      if (requestPrototype === undefined) return request.headers.host;
+      const view = Object.create(requestPrototype, { raw: { value: request }, headers: { value: request.headers } }) as { host?: string };
+      return view.host || undefined;
+    },
+    forFilters: (request, response) => [request, response],
   };
+}
+
+/**
+ * The prototype of the instance's requests, whose `host` getter applies its `trustProxy` option (which the instance
+ * does not expose otherwise). Fastify keeps the class under a symbol of its own.
+ */
+function fastifyRequestPrototype(instance: FastifyInstance): object | undefined {
+  const key = Object.getOwnPropertySymbols(instance).find((symbol) => symbol.description === 'fastify.Request');
+  const requestClass = key === undefined ? undefined : (instance as unknown as Record<symbol, { prototype?: object }>)[key];
+  return requestClass?.prototype;
 }

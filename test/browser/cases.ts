@@ -113,7 +113,8 @@ const isError = (result: PageResult): result is { error: string } => 'error' in 
 
 /** Starts the API on `adapter`, recording what its HTTP server receives into `received`; its origin is `http://localhost:<port>`. */
 async function startApi(adapter: AdapterCase, pageOrigin: string, received: Received[]): Promise<{ app: INestApplication; api: string }> {
-  const app = await startApp(adapter, [apiModule(pageOrigin)], { configure: (a) => recordRequests(a, received) });
+  const app = await startApp(adapter, [apiModule(pageOrigin)]);
+  recordRequests(app, received);
   await app.listen(0, '127.0.0.1');
   return { app, api: `http://localhost:${(app.getHttpServer().address() as { port: number }).port}` };
 }
@@ -137,7 +138,7 @@ export function describeCorsCases(driver: BrowserDriver): void {
     const pageOrigin = () => `http://localhost:${pages().port}`;
     const otherOrigin = () => `http://127.0.0.1:${pages().port}`;
 
-    describe.each(ADAPTERS)('against $name', (adapter) => {
+    describe.each(ADAPTERS)('against $name ($bootstrap)', (adapter) => {
       let app: INestApplication;
       let api: string;
       let context: DriverContext;

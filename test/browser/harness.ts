@@ -70,7 +70,10 @@ export interface Received {
   privateNetwork?: string;
 }
 
-/** Records every request the app's HTTP server receives, ahead of the app itself. */
+/**
+ * Records every request the app's HTTP server receives, ahead of the app itself and of nestjs-cors's front door, which
+ * is first among the server's listeners once the app is initialised: call it then.
+ */
 export function recordRequests(app: INestApplication, into: Received[]): void {
   app.getHttpServer().prependListener('request', (req: IncomingMessage) => {
     const header = (name: string) => req.headers[name] as string | undefined;
@@ -178,7 +181,8 @@ export async function startDeviceApi(
     controllers: [DeviceController],
   })
   class DeviceModule {}
-  const app = await startApp(adapter, [DeviceModule], { configure: (a) => recordRequests(a, received) });
+  const app = await startApp(adapter, [DeviceModule]);
+  recordRequests(app, received);
   await app.listen(0, '127.0.0.1');
   return { app, api: `http://localhost:${(app.getHttpServer().address() as { port: number }).port}` };
 }

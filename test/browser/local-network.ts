@@ -27,7 +27,7 @@ export function describeLocalNetworkAccess<B extends { close(): Promise<void> }>
   describe(title, () => {
     const { browser, pages } = pagesAndBrowser((pages) => launch(pages.port));
 
-    describe.each(ADAPTERS)('against $name', (adapter) => {
+    describe.each(ADAPTERS)('against $name ($bootstrap)', (adapter) => {
       let app: INestApplication;
       let api: string;
       const received: Received[] = [];

@@ -18,6 +18,7 @@ import {
 } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { NestFactory } from '@nestjs/core';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import type { Response } from 'supertest';
 import { Cors, CorsModule, type CorsModuleOptions } from '../../src/index.js';
@@ -122,14 +123,26 @@ export function appModule(options: CorsModuleOptions = GLOBAL_POLICY, controller
   return AppModule;
 }
 
-export const ADAPTERS = [
+const PLATFORMS = [
   { name: 'express', create: () => new ExpressAdapter() },
   { name: 'fastify', create: (options?: FastifyAdapterOptions) => new FastifyAdapter(options) },
 ] as const;
 type FastifyAdapterOptions = ConstructorParameters<typeof FastifyAdapter>[0];
+
+/**
+ * How an app is built: `Test.createTestingModule().createNestApplication()`, as e2e tests do, or `NestFactory.create()`,
+ * as a `main.ts` does. They initialise the adapter in a different order (`NestFactory.create()` first, so that Fastify
+ * registers middie before any module exists), so every e2e suite runs over both, on both adapters.
+ */
+export type Bootstrap = 'testing module' | 'NestFactory';
+
+/** Each adapter under each bootstrap; the first two are the testing module's, Express then Fastify. */
+export const ADAPTERS = (['testing module', 'NestFactory'] as const).flatMap((bootstrap) =>
+  PLATFORMS.map((platform) => ({ ...platform, bootstrap: bootstrap as Bootstrap })),
+);
 export type AdapterCase = (typeof ADAPTERS)[number];
 
-/** Builds, configures and initialises a Nest app on the adapter, ready for supertest. */
+/** Builds, configures and initialises a Nest app on the adapter, the adapter's way, ready for supertest. */
 export async function startApp(
   adapter: AdapterCase,
   imports: Type[],
@@ -138,17 +151,29 @@ export async function startApp(
     override,
     adapterOptions,
     appOptions,
+    httpAdapter,
   }: {
     configure?: (app: INestApplication) => void;
     override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
     /** Options of the Fastify adapter (Express is configured through `configure`). */
     adapterOptions?: FastifyAdapterOptions;
     appOptions?: NestApplicationOptions;
+    /** An adapter the test made itself (around an instance of its own), instead of a plain one. */
+    httpAdapter?: ExpressAdapter | FastifyAdapter;
   } = {},
 ): Promise<INestApplication> {
-  const builder = Test.createTestingModule({ imports });
-  const moduleRef = await (override ? override(builder) : builder).compile();
-  const app = moduleRef.createNestApplication(adapter.create(adapterOptions), { logger: false, ...appOptions });
+  const options = { logger: false as const, ...appOptions };
+  let app: INestApplication;
+  if (adapter.bootstrap === 'NestFactory') {
+    if (override !== undefined) throw new Error('overrideProvider() needs the testing module');
+    @Module({ imports })
+    class MainModule {}
+    app = await NestFactory.create(MainModule, httpAdapter ?? adapter.create(adapterOptions), { abortOnError: false, ...options });
+  } else {
+    const builder = Test.createTestingModule({ imports });
+    const moduleRef = await (override ? override(builder) : builder).compile();
+    app = moduleRef.createNestApplication(httpAdapter ?? adapter.create(adapterOptions), options);
+  }
   configure?.(app);
   await app.init();
   if (adapter.name === 'fastify') await app.getHttpAdapter().getInstance().ready();

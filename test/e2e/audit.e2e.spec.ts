@@ -40,7 +40,7 @@ class HostBoundModule {}
 @Module({ imports: [CorsModule.forRootAsync({ useFactory: () => ({ origin: [APP_ORIGIN], credentials: true }) })], controllers: [UsersController] })
 class AsyncModule {}
 
-describe.each(ADAPTERS)('the audit on $name', (adapter) => {
+describe.each(ADAPTERS)('the audit on $name ($bootstrap)', (adapter) => {
   it("lists every route's effective policy and where each field came from", async () => {
     await withApp(await startApp(adapter, [AuditedModule], { configure: (app) => app.setGlobalPrefix('api') }), async (app) => {
       const routes = app.get(CorsAudit).routes();

@@ -15,7 +15,7 @@ import {
   startApp,
 } from './app.fixture.js';
 
-describe.each(ADAPTERS)('nestjs-cors on $name', (adapter) => {
+describe.each(ADAPTERS)('nestjs-cors on $name ($bootstrap)', (adapter) => {
   let app: INestApplication;
   const http = () => request(app.getHttpServer());
   const preflight = (path: string, origin: string, method: string, headers?: string) => {
@@ -238,7 +238,7 @@ describe.each(ADAPTERS)('nestjs-cors on $name', (adapter) => {
   });
 });
 
-describe.each(ADAPTERS)('nestjs-cors app setup on $name', (adapter) => {
+describe.each(ADAPTERS)('nestjs-cors app setup on $name ($bootstrap)', (adapter) => {
   it('resolves preflights under a global prefix to the prefixed route', async () => {
     const app = await startApp(adapter, [appModule()], { configure: (a) => a.setGlobalPrefix('api') });
     try {

@@ -116,7 +116,7 @@ const SHARED_HEADS: Record<string, Record<string, string>> = { '/shared-head': s
 const rawHead = () => ['Content-Type', 'text/plain', 'Vary', 'Accept-Encoding', 'vary', 'Accept-Language'];
 const RAW_HEAD = rawHead();
 
-describe.each(ADAPTERS)('the front door on $name', (adapter) => {
+describe.each(ADAPTERS)('the front door on $name ($bootstrap)', (adapter) => {
   let app: INestApplication;
   const middlewareCalls: string[] = [];
   const http = () => request(app.getHttpServer());
@@ -268,7 +268,7 @@ describe.each(ADAPTERS)('the front door on $name', (adapter) => {
   });
 });
 
-describe.each(ADAPTERS)("the front door's 403 on $name", (adapter) => {
+describe.each(ADAPTERS)("the front door's 403 on $name ($bootstrap)", (adapter) => {
   const refused = async (app: INestApplication) => {
     const res = await request(app.getHttpServer()).post('/users').set('Origin', EVIL_ORIGIN).set('Content-Type', 'text/plain').send('x');
     expect(res.status).toBe(403);

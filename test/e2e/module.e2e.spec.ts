@@ -36,7 +36,7 @@ class AppConfig {
 @Module({ providers: [AppConfig], exports: [AppConfig] })
 class ConfigModule {}
 
-describe.each(ADAPTERS)('CorsModule configuration on $name', (adapter) => {
+describe.each(ADAPTERS)('CorsModule configuration on $name ($bootstrap)', (adapter) => {
   it('forRootAsync takes the policy from an injected config provider', async () => {
     @Module({
       imports: [
@@ -83,7 +83,8 @@ describe.each(ADAPTERS)('CorsModule configuration on $name', (adapter) => {
   });
 
   it('a test can replace the policy with overrideProvider(CORS_OPTIONS)', async () => {
-    const app = await startApp(adapter, [appModule(GLOBAL_POLICY, [ItemsController])], {
+    // The testing module's feature, whichever bootstrap the rest of this suite uses.
+    const app = await startApp({ ...adapter, bootstrap: 'testing module' }, [appModule(GLOBAL_POLICY, [ItemsController])], {
       override: (builder) => builder.overrideProvider(CORS_OPTIONS).useValue({ origin: ['http://localhost:4200'] }),
     });
     await withApp(app, async () => {

@@ -70,7 +70,7 @@ function mountEndpoint(app: INestApplication): void {
   });
 }
 
-describe.each(ADAPTERS)('named policies on $name', (adapter) => {
+describe.each(ADAPTERS)('named policies on $name ($bootstrap)', (adapter) => {
   it("@Cors('name') applies the named policy over forRoot, field by field", async () => {
     await withApp(await startApp(adapter, [namedModule()]), async (app) => {
       const pre = await preflight(app, '/partner/orders/7', PARTNER_ORIGIN, 'PUT').set('Access-Control-Request-Headers', 'x-partner-key');
@@ -139,7 +139,7 @@ describe.each(ADAPTERS)('named policies on $name', (adapter) => {
   });
 });
 
-describe.each(ADAPTERS)('configuration errors that say where, on $name', (adapter) => {
+describe.each(ADAPTERS)('configuration errors that say where, on $name ($bootstrap)', (adapter) => {
   const failure = async (module: Type, configure?: (app: INestApplication) => void) => {
     try {
       await (await startApp(adapter, [module], { configure })).close();
@@ -202,7 +202,7 @@ describe.each(ADAPTERS)('configuration errors that say where, on $name', (adapte
   });
 });
 
-describe.each(ADAPTERS)('paths on $name', (adapter) => {
+describe.each(ADAPTERS)('paths on $name ($bootstrap)', (adapter) => {
   it("a paths entry's own options, and EVIL_ORIGIN is still refused elsewhere", async () => {
     const cors = CorsModule.forRoot({ ...CONFIG, paths: [{ path: '/graphql', policy: { origin: [EVIL_ORIGIN], credentials: false } }] });
     await withApp(await startApp(adapter, [namedModule(cors)], { configure: mountEndpoint }), async (app) => {

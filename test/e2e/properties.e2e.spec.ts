@@ -25,7 +25,7 @@ function allows(options: CorsOptions, origin: string): boolean {
   return Array.isArray(options.origin) && options.origin.includes(origin);
 }
 
-describe.each(ADAPTERS)('end-to-end properties on $name', (adapter) => {
+describe.each(ADAPTERS)('end-to-end properties on $name ($bootstrap)', (adapter) => {
   it('every response: ACAO absent, * without credentials, or the single request origin the policy allows; rejected preflights carry no CORS header; Vary has Origin unless the policy is *', async () => {
     let allowedSeen = 0;
     await fc.assert(

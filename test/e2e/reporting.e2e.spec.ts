@@ -38,7 +38,7 @@ function collect(count: number) {
   return { seen, all, hook };
 }
 
-describe.each(ADAPTERS)('report-only rollout on $name', (adapter) => {
+describe.each(ADAPTERS)('report-only rollout on $name ($bootstrap)', (adapter) => {
   it('lets through what enforcement would refuse, and reports it at warn with origin, method, path and handler', async () => {
     const logger = new CapturingLogger();
     const { seen, all, hook } = collect(1);
@@ -70,7 +70,7 @@ describe.each(ADAPTERS)('report-only rollout on $name', (adapter) => {
   });
 });
 
-describe.each(ADAPTERS)('the onRejection hook on $name', (adapter) => {
+describe.each(ADAPTERS)('the onRejection hook on $name ($bootstrap)', (adapter) => {
   it('gets a structured event for every kind of rejection', async () => {
     const { seen, all, hook } = collect(4);
     const app = await startApp(adapter, [reportingApp({ onRejection: hook })]);

@@ -179,7 +179,7 @@ function concretePaths({ path, versions }: MappedRoute, prefix: string): string[
 
 const allowedHeaderId = (header: string | undefined) => /x-h-([\w-]+)/.exec(header ?? '')?.[1];
 
-describe.each(ADAPTERS)('route table on $name', (adapter) => {
+describe.each(ADAPTERS)('route table on $name ($bootstrap)', (adapter) => {
   it("resolves every route Nest mapped to the handler Nest runs for it", async () => {
     const logger = new CapturingLogger();
     const { module, hosts } = routingApp(adapter);
@@ -351,7 +351,7 @@ function spellingsApp(): Type {
   return SpellingsModule;
 }
 
-describe.each(ADAPTERS)('request targets on $name, as the adapter routes them', (adapter) => {
+describe.each(ADAPTERS)('request targets on $name ($bootstrap), as the adapter routes them', (adapter) => {
   /** The handler the preflight's policy names must be the one the actual request reaches, or none where none runs. */
   const expectSamePick = async (app: INestApplication, method: string, path: string, headers: Record<string, string> = {}) => {
     const actual = await request(app.getHttpServer())[method.toLowerCase() as 'get'](path).set(headers);

@@ -86,7 +86,7 @@ function appWith(options: CorsModuleOptions) {
   return SecurityModule;
 }
 
-describe.each(ADAPTERS)('security on $name', (adapter: AdapterCase) => {
+describe.each(ADAPTERS)('security on $name ($bootstrap)', (adapter: AdapterCase) => {
   let app: INestApplication;
   const logger = new CapturingLogger();
   beforeAll(async () => {
@@ -220,7 +220,7 @@ describe.each(ADAPTERS)('security on $name', (adapter: AdapterCase) => {
   });
 });
 
-describe.each(ADAPTERS)('same-origin detection behind a proxy on $name', (adapter: AdapterCase) => {
+describe.each(ADAPTERS)('same-origin detection behind a proxy on $name ($bootstrap)', (adapter: AdapterCase) => {
   it('believes X-Forwarded-Host only when the adapter trusts the proxy', async () => {
     const trusting =
       adapter.name === 'express'

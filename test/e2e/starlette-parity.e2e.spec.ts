@@ -24,7 +24,7 @@ async function withHome(adapter: AdapterCase, options: CorsModuleOptions, test: 
   await withApp(await startApp(adapter, [appModule(options, [HomeController])]), test);
 }
 
-describe.each(ADAPTERS)("Starlette's CORS behaviours on $name", (adapter) => {
+describe.each(ADAPTERS)("Starlette's CORS behaviours on $name ($bootstrap)", (adapter) => {
   it("test_cors_allow_all: '*' origins with credentials is refused at startup (Starlette would reflect the origin)", async () => {
     await expect(startApp(adapter, [appModule({ origin: '*', credentials: true }, [HomeController])])).rejects.toThrow(CorsConfigError);
   });

@@ -51,7 +51,7 @@ const VERSIONINGS: Array<{ name: string; options: VersioningOptions; carry: (ver
   },
 ];
 
-describe.each(ADAPTERS)('versions a preflight cannot see, on $name', (adapter) => {
+describe.each(ADAPTERS)('versions a preflight cannot see, on $name ($bootstrap)', (adapter) => {
   describe.each(VERSIONINGS)('$name versioning', ({ options, carry }) => {
     const withVersionedApp = async (test: (app: INestApplication) => Promise<void>) =>
       withApp(await startApp(adapter, [VersionedModule], { configure: (a) => a.enableVersioning(options) }), test);
