@@ -153,11 +153,13 @@ export class CorsFrontDoor {
     const chosen = candidates.allowingActual(originAllowed, method);
     const headers = chosen >= 0 ? candidates.policies[chosen].headersForActual(origin) : NO_HEADERS;
     writeOnHead(response, { vary: candidates.vary, headers });
-    if (candidates.policies.length > 1) {
+    // Several candidates (a version the request carries picks one): the guard of the handler that runs decides, unless
+    // every one of them would refuse the request, which is then refused here, before the app runs.
+    if (candidates.policies.length > 1 && (chosen >= 0 || !candidates.allRefuse(method))) {
       (request as FrontDoorRequest)[CORS_DECISION] = { policies: this.policies, candidates, origin, originAllowed };
       return next();
     }
-    if (chosen === 0) return next();
+    if (chosen >= 0) return next();
     const [policy] = candidates.policies;
     const reason = policy.rejectActual(originAllowed[0], method) as ActualRejection;
     const outcome = policy.disallowedOutcome(method);

@@ -101,23 +101,27 @@ export class CorsPolicies {
     // With one policy for every route, and none for other paths, there is nothing to look up per request.
     if (this.paths === undefined && policies.every((policy) => policy === this.global)) return;
 
-    // Handlers behind a version filter on the same method, path and host are one route to a preflight.
-    const definitions: Array<RouteDefinition<{ policies: CorsPolicy[]; handlers: string[] }>> = [];
-    const versionGroups = new Map<string, { policies: CorsPolicy[]; handlers: string[] }>();
+    // Handlers behind a version filter on the same method, path and host are one route to a preflight; so is a handler
+    // without a version there, which gets the requests whose version none of them takes (Express passes them on,
+    // find-my-way falls back to the route without a constraint).
     const groupOf = (route: DiscoveredRoute) => `${route.method} ${route.path} ${String(route.hosts)}`;
+    const versioned = new Set(routes.filter((route) => route.versionFiltered).map(groupOf));
+    const definitions: Array<RouteDefinition<{ policies: CorsPolicy[]; handlers: string[] }>> = [];
+    const groups = new Map<string, { policies: CorsPolicy[]; handlers: string[] }>();
     this.endpoints.forEach((route) => {
-      const group = route.versionFiltered ? versionGroups.get(groupOf(route)) : undefined;
+      const key = versioned.has(groupOf(route)) ? groupOf(route) : undefined;
+      const group = key === undefined ? undefined : groups.get(key);
       if (group !== undefined) {
         if (!group.policies.includes(route.policy)) group.policies.push(route.policy);
         group.handlers.push(route.handlerName);
         return;
       }
       const value = { policies: [route.policy], handlers: [route.handlerName] };
-      if (route.versionFiltered) versionGroups.set(groupOf(route), value);
+      if (key !== undefined) groups.set(key, value);
       definitions.push({ ...route, value });
     });
     for (const route of routes) {
-      if (route.versionFiltered && versionGroups.get(groupOf(route))!.policies.length > 1) guardHandler(route.handler);
+      if ((groups.get(groupOf(route))?.policies.length ?? 0) > 1) guardHandler(route.handler);
     }
     this.routes = new RouteTable(
       definitions.map(({ value, ...definition }) => ({

@@ -52,6 +52,11 @@ export class CandidatePolicies {
     return rejection as PreflightAnswer;
   }
 
+  /** Whether every candidate refuses a disallowed request with `method`: then no handler the request reaches would run it. */
+  allRefuse(method: string): boolean {
+    return this.policies.every((policy) => policy.disallowedOutcome(method) === 'refused');
+  }
+
   /** The index of the first candidate that allows an actual request, or -1. */
   allowingActual(originAllowed: readonly boolean[], method: string): number {
     return this.policies.findIndex((policy, i) => policy.rejectActual(originAllowed[i], method) === undefined);

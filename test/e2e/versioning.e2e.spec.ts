@@ -1,10 +1,10 @@
 import 'reflect-metadata';
-import { describe, expect, it, jest } from '@jest/globals';
+import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Controller, Get, type INestApplication, Module, Post, VERSION_NEUTRAL, Version, VersioningType, type VersioningOptions } from '@nestjs/common';
 import request from 'supertest';
 import { CorsGuard } from '../../src/cors.guard.js';
 import { Cors, CorsModule } from '../../src/index.js';
-import { ADAPTERS, corsHeaderNames, handled, startApp, withApp } from './app.fixture.js';
+import { ADAPTERS, corsHeaderNames, handled, recordHandled, startApp, withApp } from './app.fixture.js';
 
 const V1_ORIGIN = 'https://v1.example.com';
 const V2_ORIGIN = 'https://v2.example.com';
@@ -37,7 +37,41 @@ class OrdersController {
   }
 }
 
-@Module({ imports: [CorsModule.forRoot({ origin: ['https://app.example.com'] })], controllers: [OrdersController] })
+/** Version 1 and 2 of /payments, each for its own origin, and a handler without a version that gets the rest. */
+@Cors({ origin: [V1_ORIGIN], credentials: true, methods: ['GET', 'POST'] })
+@Controller({ path: 'payments', version: '1' })
+class PaymentsV1Controller {
+  @Get() list() {
+    return recordHandled('payments.v1.list', 'v1');
+  }
+  @Post() pay() {
+    return recordHandled('payments.v1.pay', 'paid v1');
+  }
+}
+
+@Cors({ origin: [V2_ORIGIN], methods: ['GET', 'POST'] })
+@Controller({ path: 'payments', version: '2' })
+class PaymentsV2Controller {
+  @Post() pay() {
+    return recordHandled('payments.v2.pay', 'paid v2');
+  }
+}
+
+@Controller('payments')
+class PaymentsController {
+  @Get() list() {
+    return recordHandled('payments.list', 'unversioned');
+  }
+  @Post() pay() {
+    return recordHandled('payments.pay', 'paid');
+  }
+}
+
+@Module({
+  imports: [CorsModule.forRoot({ origin: ['https://app.example.com'] })],
+  // The handler without a version last, as Express would otherwise run it for every version.
+  controllers: [OrdersController, PaymentsV1Controller, PaymentsV2Controller, PaymentsController],
+})
 class VersionedModule {}
 
 /** How each versioning type reads the version, and how a test request carries it. */
@@ -111,6 +145,59 @@ describe.each(ADAPTERS)('versions a preflight cannot see, on $name ($bootstrap)'
       } finally {
         canActivate.mockRestore();
       }
+    });
+
+    describe('a request that falls through to the handler without a version', () => {
+      const pay = (app: INestApplication, origin: string, headers: Record<string, string> = {}) =>
+        request(app.getHttpServer()).post('/payments').set('Origin', origin).set('Content-Type', 'text/plain').set(headers).send('amount=1');
+      beforeEach(() => {
+        handled.length = 0;
+      });
+
+      it('is refused before any handler runs when none of the handlers it may reach allows its origin', async () => {
+        await withVersionedApp(async (app) => {
+          const res = await pay(app, 'https://evil.example');
+          expect(res.status).toBe(403);
+          expect(corsHeaderNames(res)).toEqual([]);
+          expect(handled).toEqual([]);
+        });
+      });
+
+      it("is refused by the unversioned handler's own policy when only a versioned handler allows the origin", async () => {
+        await withVersionedApp(async (app) => {
+          const res = await pay(app, V1_ORIGIN);
+          expect(res.status).toBe(403);
+          expect(corsHeaderNames(res)).toEqual([]);
+          expect(handled).toEqual([]);
+          const v1 = await pay(app, V1_ORIGIN, carry('1'));
+          expect(v1.status).toBe(201);
+          expect(v1.headers['access-control-allow-origin']).toBe(V1_ORIGIN);
+          expect(handled).toEqual(['payments.v1.pay']);
+        });
+      });
+
+      it("carries the headers of the unversioned handler's policy, not a versioned handler's", async () => {
+        await withVersionedApp(async (app) => {
+          const res = await request(app.getHttpServer()).get('/payments').set('Origin', V1_ORIGIN);
+          expect(res.status).toBe(200);
+          expect(res.text).toBe('unversioned');
+          expect(corsHeaderNames(res)).toEqual([]);
+          expect(res.headers.vary).toContain('Origin');
+        });
+      });
+
+      it('is refused before the body parser reads its body when every handler it may reach refuses it', async () => {
+        await withVersionedApp(async (app) => {
+          const res = await request(app.getHttpServer())
+            .post('/payments')
+            .set('Origin', 'https://evil.example')
+            .set('Content-Type', 'application/json')
+            .set(carry('1'))
+            .send('{"broken":');
+          expect(res.status).toBe(403);
+          expect(handled).toEqual([]);
+        });
+      });
     });
 
     it("enforces the policy of the handler that would run, not the preflight's union", async () => {
