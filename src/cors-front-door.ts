@@ -122,7 +122,7 @@ export class CorsFrontDoor {
   }
 
   private answerPreflight({ request, response, next, target, origin }: Exchange, originAllowed: boolean[]): void {
-    const { candidates, handler } = target;
+    const { candidates } = target;
     const { headers } = request;
     const requestMethod = String(headers['access-control-request-method']);
     const answer = candidates.resolvePreflight(
@@ -137,7 +137,7 @@ export class CorsFrontDoor {
     const vary = candidates.preflightVary;
     if (!answer.accepted) {
       const reason = `CORS preflight rejected: ${answer.reason}`;
-      this.policies.report({ kind: 'preflight', reason: answer.reason, outcome: 'rejected', origin, method: requestMethod, path: pathOf(request.url), handler });
+      this.policies.report({ kind: 'preflight', reason: answer.reason, outcome: 'rejected', origin, method: requestMethod, path: pathOf(request.url), handler: this.policies.handlerOf(target, requestMethod, request) });
       writeAnswer(response, 403, { vary, headers: NO_HEADERS }, reason);
       return;
     }
@@ -148,7 +148,7 @@ export class CorsFrontDoor {
 
   /** An actual cross-origin request: its headers, and its refusal where the policy enforces. */
   private admit({ request, response, next, target, origin }: Exchange, originAllowed: boolean[]): void {
-    const { candidates, handler } = target;
+    const { candidates } = target;
     const method = request.method ?? 'GET';
     const chosen = candidates.allowingActual(originAllowed, method);
     const headers = chosen >= 0 ? candidates.policies[chosen].headersForActual(origin) : NO_HEADERS;
@@ -163,6 +163,7 @@ export class CorsFrontDoor {
     const [policy] = candidates.policies;
     const reason = policy.rejectActual(originAllowed[0], method) as ActualRejection;
     const outcome = policy.disallowedOutcome(method);
+    const handler = this.policies.handlerOf(target, method, request);
     this.policies.report({ kind: 'request', reason, outcome, origin, method, path: pathOf(request.url), handler });
     if (outcome === 'refused') this.refuse(new ForbiddenException(`CORS request rejected: ${reason}`), request, response, next);
     else next();

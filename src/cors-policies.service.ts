@@ -257,6 +257,16 @@ export class CorsPolicies {
     );
   }
 
+  /**
+   * The `Controller.method` a rejected request was for. Where every route has the global policy the front door looks
+   * no route up, so a rejection, which is rare, looks it up then.
+   */
+  handlerOf(target: RouteTarget, method: string, request: IncomingMessage): string | undefined {
+    const adapter = this.adapter;
+    if (target.handler !== undefined || this.routes !== undefined || adapter === undefined) return target.handler;
+    return this.endpoints[this.auditIndexFor(method, request.url ?? '/', hostOf(request, adapter.hostOf))]?.handlerName;
+  }
+
   private candidatesOf(policies: CorsPolicy[]): CandidatePolicies {
     if (policies.length > 1) return new CandidatePolicies(policies);
     let candidates = this.candidatesByPolicy.get(policies[0]);

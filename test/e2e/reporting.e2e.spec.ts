@@ -20,6 +20,16 @@ class OrdersController {
   }
 }
 
+@Controller('plain')
+class PlainController {
+  @Get(':id') read() {
+    return 'read';
+  }
+  @Post(':id') write() {
+    return 'written';
+  }
+}
+
 const reportingApp = (options: CorsModuleOptions) => {
   @Module({ imports: [CorsModule.forRoot({ origin: [APP_ORIGIN], methods: ['GET', 'POST', 'PUT'], ...options })], controllers: [OrdersController] })
   class ReportingModule {}
@@ -88,6 +98,21 @@ describe.each(ADAPTERS)('the onRejection hook on $name ($bootstrap)', (adapter) 
         { ...base, origin: APP_ORIGIN, kind: 'preflight', reason: 'header not allowed', outcome: 'rejected', method: 'POST', handler: 'OrdersController.create' },
         { ...base, kind: 'request', reason: 'origin not allowed', outcome: 'withheld', method: 'GET', handler: 'OrdersController.list' },
         { ...base, kind: 'request', reason: 'origin not allowed', outcome: 'refused', method: 'POST', handler: 'OrdersController.create' },
+      ]);
+    });
+  });
+
+  it('names the handler where every route has the global policy too', async () => {
+    const { seen, all, hook } = collect(2);
+    @Module({ imports: [CorsModule.forRoot({ origin: [APP_ORIGIN], onRejection: hook })], controllers: [PlainController] })
+    class GlobalOnlyModule {}
+    await withApp(await startApp(adapter, [GlobalOnlyModule]), async (app) => {
+      await request(app.getHttpServer()).options('/plain/7').set('Origin', EVIL_ORIGIN).set('Access-Control-Request-Method', 'GET');
+      await request(app.getHttpServer()).post('/plain/7').set('Origin', EVIL_ORIGIN);
+      await all;
+      expect(seen.map(({ handler, outcome }) => ({ handler, outcome }))).toEqual([
+        { handler: 'PlainController.read', outcome: 'rejected' },
+        { handler: 'PlainController.write', outcome: 'refused' },
       ]);
     });
   });
