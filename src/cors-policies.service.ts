@@ -130,9 +130,13 @@ export class CorsPolicies {
       })),
       matching,
     );
-    for (const route of [...this.routes.unsupported, ...(this.paths?.unsupported ?? [])]) {
-      this.logger.warn(`cannot match the path of ${route}; its preflights are answered with the global policy`);
-    }
+    // A request for such a path could reach another route in the table, or the global policy, of another policy than
+    // the handler the adapter runs: better no start than a guess.
+    const unsupported = [
+      ...this.routes.unsupported.map(({ method, path, value }) => new CorsConfigError(value.handler ?? `${method} ${path}`, unsupportedPath(path))),
+      ...(this.paths?.unsupported ?? []).map(({ path }) => new CorsConfigError(this.pathPolicies.find((entry) => entry.path === path)!.location, unsupportedPath(path))),
+    ];
+    if (unsupported.length > 0) throw CorsConfigError.all(unsupported);
   }
 
 
@@ -348,6 +352,14 @@ export class CorsPolicies {
     this.logger.error(`origin function failed for ${JSON.stringify(origin)}; denied`, error instanceof Error ? error.stack : String(error));
     return false;
   }
+}
+
+function unsupportedPath(path: string): string {
+  return (
+    `nestjs-cors cannot match the route path '${path}' as the adapter does, so it cannot tell which requests reach it. ` +
+    `Write it without an inline regular expression (validate the parameter with a pipe, e.g. ParseIntPipe), ` +
+    `in the syntax of path-to-regexp 8 (':id', '*rest', '{/:optional}')`
+  );
 }
 
 /** Runs before the handler's own guards, after the global and controller ones. */

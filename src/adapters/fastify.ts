@@ -12,7 +12,7 @@ interface RouterOptions {
 interface FastifyInstance {
   addHook(name: 'onRequest', hook: OnRequestHook): unknown;
   /** Fastify 5 takes router options at the top level (deprecated) or under `routerOptions`. */
-  initialConfig: RouterOptions & { routerOptions?: RouterOptions };
+  initialConfig: RouterOptions & { routerOptions?: RouterOptions; maxParamLength?: number };
 }
 
 interface FastifyAdapter {
@@ -44,7 +44,9 @@ export function fastifyBinding(adapter: FastifyAdapter): AdapterBinding {
       const path = query === -1 ? target : target.slice(0, query);
       return rewritten.test(path) ? adapter.sanitizeUrl(target) : path;
     },
-    pathMatching: () => adapter.getRouteMatchingOptions?.() ?? { caseSensitive: true, ignoreTrailingSlash: false },
+    // Nest 11 reports nothing: Fastify's defaults, and the parameter bound the instance was given.
+    pathMatching: () =>
+      adapter.getRouteMatchingOptions?.() ?? { caseSensitive: true, ignoreTrailingSlash: false, maxParamLength: instance.initialConfig.maxParamLength ?? 100 },
     hostOf: (request) => {
       if (requestPrototype === undefined) return request.headers.host;
       const view = Object.create(requestPrototype, { raw: { value: request }, headers: { value: request.headers } }) as { host?: string };

@@ -13,6 +13,11 @@ export interface RouteDefinition<T> {
 export interface PathMatching {
   caseSensitive: boolean;
   ignoreTrailingSlash: boolean;
+  /**
+   * The longest value a parameter takes (find-my-way's `maxParamLength`, which Nest 12's Fastify adapter reports): a
+   * longer one fails that route, and the router goes on to the next, a wildcard route for instance.
+   */
+  maxParamLength?: number;
 }
 
 interface RouteEntry<T> {
@@ -21,6 +26,8 @@ interface RouteEntry<T> {
   method: string;
   /** The route's whole path; the index only narrows which routes are tested, this decides. */
   path: RegExp;
+  /** The capture groups of `path` that hold a parameter (not a wildcard), where parameter values have a bound. */
+  boundedGroups: number[] | undefined;
   hosts: RegExp[] | undefined;
   value: T;
 }
@@ -51,13 +58,15 @@ interface SegmentNode<T> {
 export class RouteTable<T> {
   private readonly root: SegmentNode<T> = segmentNode(0);
   private readonly caseSensitive: boolean;
-  /** Paths the table could not compile; their requests fall back to the caller's default. */
-  readonly unsupported: string[] = [];
+  private readonly maxParamLength: number | undefined;
+  /** The routes whose paths the table cannot compile: the caller must not guess their policy. */
+  readonly unsupported: Array<RouteDefinition<T>> = [];
   /** Whether any route is bound to a host, so that `match` needs the request's host name. */
   readonly hostBound: boolean;
 
   constructor(routes: ReadonlyArray<RouteDefinition<T>>, matching: PathMatching) {
     this.caseSensitive = matching.caseSensitive;
+    this.maxParamLength = matching.maxParamLength;
     this.hostBound = routes.some((route) => route.hosts !== undefined);
     routes.forEach((route, order) => {
       let entry: RouteEntry<T>;
@@ -69,11 +78,12 @@ export class RouteTable<T> {
           order,
           method: route.method,
           path: pathToRegexp(path, { sensitive: matching.caseSensitive, trailing: matching.ignoreTrailingSlash }).regexp,
+          boundedGroups: matching.maxParamLength === undefined ? undefined : parameterGroups(tokens),
           hosts: route.hosts?.map((host) => (typeof host === 'string' ? pathToRegexp(host).regexp : host)),
           value: route.value,
         };
       } catch {
-        this.unsupported.push(`${route.method} ${route.path}`);
+        this.unsupported.push(route);
         return;
       }
       // The regexp matches a path when one of these does; filed under each, the route is found by any path it matches.
@@ -111,7 +121,7 @@ export class RouteTable<T> {
     if (best !== undefined && node.first > best.order) return best;
     for (const entry of node.entries) {
       if (best !== undefined && entry.order >= best.order) break;
-      if (matches(entry, request)) {
+      if (matches(entry, request, this.maxParamLength)) {
         best = entry;
         break;
       }
@@ -170,12 +180,31 @@ function segmentNode<T>(first: number): SegmentNode<T> {
   return { first, literals: new Map(), param: undefined, entries: [] };
 }
 
-function matches<T>(entry: RouteEntry<T>, { method, path, hostname }: Lookup): boolean {
+function matches<T>(entry: RouteEntry<T>, { method, path, hostname }: Lookup, maxParamLength: number | undefined): boolean {
   return (
     (entry.method === method || entry.method === 'ALL' || (method === 'HEAD' && entry.method === 'GET')) &&
-    entry.path.test(path) &&
+    pathMatches(entry, path, maxParamLength) &&
     (entry.hosts === undefined || entry.hosts.some((host) => host.test(hostname ?? '')))
   );
+}
+
+function pathMatches<T>({ path, boundedGroups }: RouteEntry<T>, requestPath: string, maxParamLength: number | undefined): boolean {
+  if (boundedGroups === undefined || boundedGroups.length === 0) return path.test(requestPath);
+  const values = path.exec(requestPath);
+  return values !== null && boundedGroups.every((group) => (values[group] ?? '').length <= (maxParamLength as number));
+}
+
+/** The capture groups (from 1) of a path's regexp that hold a parameter rather than a wildcard, in the path's order. */
+function parameterGroups(tokens: Token[]): number[] {
+  const groups: number[] = [];
+  let group = 0;
+  const visit = (token: Token) => {
+    if (token.type === 'group') token.tokens.forEach(visit);
+    else if (token.type === 'param') groups.push(++group);
+    else if (token.type === 'wildcard') ++group;
+  };
+  tokens.forEach(visit);
+  return groups;
 }
 
 /** The paths without groups that a path stands for, with each optional group present or absent, as its regexp does. */

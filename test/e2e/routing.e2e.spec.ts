@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import {
   Controller,
   Get,
@@ -15,8 +15,8 @@ import {
 } from '@nestjs/common';
 import { ApplicationConfig, RouterModule } from '@nestjs/core';
 import request from 'supertest';
-import { Cors, CorsModule } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, CapturingLogger, sendRaw, startApp, withApp } from './app.fixture.js';
+import { Cors, CorsConfigError, CorsModule } from '../../src/index.js';
+import { ADAPTERS, type AdapterCase, CapturingLogger, handled, recordHandled, sendRaw, startApp, withApp } from './app.fixture.js';
 
 const ORIGIN = 'https://app.example.com';
 
@@ -414,10 +414,11 @@ describe.each(ADAPTERS)('request targets on $name ($bootstrap), as the adapter r
   });
 });
 
-describe('HTTP/2 on fastify', () => {
+const FASTIFY = ADAPTERS.filter((adapter) => adapter.name === 'fastify');
+
+describe.each(FASTIFY)('HTTP/2 on fastify ($bootstrap)', (fastify) => {
   it('routes a host-bound controller by :authority, preflight and actual request alike', async () => {
     const { connect } = await import('node:http2');
-    const fastify = ADAPTERS.find((adapter) => adapter.name === 'fastify')!;
     const app = await startApp(fastify, [spellingsApp()], { adapterOptions: { http2: true } as never });
     await withApp(app, async () => {
       await app.listen(0, '127.0.0.1');
@@ -440,7 +441,6 @@ describe('HTTP/2 on fastify', () => {
         const preflight = await send({ ':method': 'OPTIONS', ':path': '/tenant', origin: ORIGIN, 'access-control-request-method': 'GET' });
         expect(preflight.status).toBe(204);
         expect(allowedHeaderId(preflight.headers['access-control-allow-headers'] as string)).toBe('tenant');
-        // Express apps created earlier in this process keep their responses' heads aside: not HTTP/2's.
         const cors = await send({ ':method': 'GET', ':path': '/tenant', origin: ORIGIN });
         expect(cors.body).toBe('tenant');
         expect(cors.headers['access-control-allow-origin']).toBe(ORIGIN);
@@ -449,5 +449,71 @@ describe('HTTP/2 on fastify', () => {
         session.close();
       }
     });
+  });
+});
+
+/** A public route with a parameter, and a restricted wildcard route that find-my-way backtracks to. */
+@Controller('files')
+class FilesController {
+  @Cors({ origin: '*', methods: ['POST'] }) @Post(':name') upload() {
+    return recordHandled('files.upload', 'public');
+  }
+  @Post('*') restricted() {
+    return recordHandled('files.restricted', 'restricted');
+  }
+}
+
+describe.each(ADAPTERS)("the router's own limits on $name ($bootstrap)", (adapter) => {
+  const EVIL = 'https://evil.example';
+  const filesApp = () => {
+    @Module({ imports: [CorsModule.forRoot({ origin: ['https://app.example.com'] })], controllers: [FilesController] })
+    class FilesModule {}
+    return FilesModule;
+  };
+  beforeEach(() => {
+    handled.length = 0;
+  });
+
+  it('decides a parameter longer than maxParamLength with the route the router falls back to (Fastify), not the one it skips', async () => {
+    await withApp(await startApp(adapter, [filesApp()]), async (app) => {
+      const post = (name: string) => request(app.getHttpServer()).post(`/files/${name}`).set('Origin', EVIL).set('Content-Type', 'text/plain').send('x');
+      const short = await post('a'.repeat(100));
+      expect(short.status).toBe(201);
+      expect(short.headers['access-control-allow-origin']).toBe('*');
+      expect(handled).toEqual(['files.upload']);
+      handled.length = 0;
+      const long = await post('a'.repeat(101));
+      if (adapter.name === 'fastify') {
+        // find-my-way skips `:name` for a value over 100 characters and runs the wildcard route, whose policy refuses.
+        expect(long.status).toBe(403);
+        expect(long.headers['access-control-allow-origin']).toBeUndefined();
+        expect(handled).toEqual([]);
+      } else {
+        expect(long.status).toBe(201);
+        expect(handled).toEqual(['files.upload']);
+      }
+    });
+  });
+});
+
+/** A route path with find-my-way's inline regular expression, which the route table cannot compile. */
+@Controller('accounts')
+class RegexRouteController {
+  @Post(':id(^\\d+$)') update() {
+    return recordHandled('accounts.update', 'updated');
+  }
+  @Cors({ origin: '*' }) @Post('*') other() {
+    return 'other';
+  }
+}
+
+describe.each(FASTIFY)('a route path the route table cannot match, on fastify ($bootstrap)', (fastify) => {
+  it('stops the bootstrap with a CorsConfigError naming the handler and how to write the path', async () => {
+    @Module({ imports: [CorsModule.forRoot({ origin: ['https://app.example.com'] })], controllers: [RegexRouteController] })
+    class RegexModule {}
+    const bootstrap = startApp(fastify, [RegexModule]);
+    await expect(bootstrap).rejects.toThrow(CorsConfigError);
+    await expect(bootstrap).rejects.toThrow("in RegexRouteController.update: nestjs-cors cannot match the route path '/accounts/:id(");
+    await expect(bootstrap).rejects.toThrow('Write it without an inline regular expression');
   });
 });

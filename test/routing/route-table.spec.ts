@@ -2,6 +2,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import { RouteTable } from '../../src/routing/route-table.js';
 
 const EXPRESS = { caseSensitive: false, ignoreTrailingSlash: true };
+const FASTIFY = { caseSensitive: true, ignoreTrailingSlash: false };
 const STRICT = { caseSensitive: true, ignoreTrailingSlash: false };
 const route = (method: string, path: string, value: string, hosts?: string[]) => ({ method, path, value, hosts });
 
@@ -60,8 +61,19 @@ describe('RouteTable', () => {
 
   it('records a path it cannot compile instead of failing', () => {
     const table = new RouteTable([route('GET', '/bad/(unclosed', 'bad'), route('GET', '/ok', 'ok')], EXPRESS);
-    expect(table.unsupported).toEqual(['GET /bad/(unclosed']);
+    expect(table.unsupported.map(({ method, path }) => `${method} ${path}`)).toEqual(['GET /bad/(unclosed']);
     expect(table.match('GET', '/ok', undefined)).toBe('ok');
+  });
+
+  it('skips a route whose parameter is longer than maxParamLength, as find-my-way does, for the next match', () => {
+    const table = new RouteTable([route('POST', '/files/:name', 'param'), route('POST', '/files/*rest', 'wildcard')], { ...FASTIFY, maxParamLength: 5 });
+    expect(table.match('POST', '/files/abcde', undefined)).toBe('param');
+    expect(table.match('POST', '/files/abcdef', undefined)).toBe('wildcard');
+    // A wildcard's value has no bound.
+    expect(table.match('POST', '/files/abcdef/ghijklmnop', undefined)).toBe('wildcard');
+    const optional = new RouteTable([route('GET', '/a{/:b}', 'optional')], { ...FASTIFY, maxParamLength: 2 });
+    expect(optional.match('GET', '/a/bb', undefined)).toBe('optional');
+    expect(optional.match('GET', '/a/bbb', undefined)).toBeUndefined();
   });
 
   it('finds the right route among 10,000 by looking at a handful', () => {
