@@ -148,8 +148,25 @@ export class CorsFrontDoor {
 
   /** An actual cross-origin request: its headers, and its refusal where the policy enforces. */
   private admit({ request, response, next, target, origin }: Exchange, originAllowed: boolean[]): void {
+    const refusal = this.settleActual(request, response, target, origin, originAllowed, request.method ?? 'GET');
+    if (refusal !== undefined) return this.refuse(refusal, request, response, next);
+    if (this.binding.routesAfterMiddleware) this.watchMethod(request, response, origin);
+    next();
+  }
+
+  /**
+   * Puts the headers of an actual request with `method` on the response and leaves the guard its decision where
+   * several handlers may run; returns the refusal where the policy refuses the request.
+   */
+  private settleActual(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: RouteTarget,
+    origin: string,
+    originAllowed: readonly boolean[],
+    method: string,
+  ): HttpException | undefined {
     const { candidates } = target;
-    const method = request.method ?? 'GET';
     const chosen = candidates.allowingActual(originAllowed, method);
     const headers = chosen >= 0 ? candidates.policies[chosen].headersForActual(origin) : NO_HEADERS;
     writeOnHead(response, { vary: candidates.vary, headers });
@@ -157,16 +174,45 @@ export class CorsFrontDoor {
     // every one of them would refuse the request, which is then refused here, before the app runs.
     if (candidates.policies.length > 1 && (chosen >= 0 || !candidates.allRefuse(method))) {
       (request as FrontDoorRequest)[CORS_DECISION] = { policies: this.policies, candidates, origin, originAllowed };
-      return next();
+      return undefined;
     }
-    if (chosen >= 0) return next();
+    if (chosen >= 0) return undefined;
     const [policy] = candidates.policies;
     const reason = policy.rejectActual(originAllowed[0], method) as ActualRejection;
     const outcome = policy.disallowedOutcome(method);
     const handler = this.policies.handlerOf(target, method, request);
     this.policies.report({ kind: 'request', reason, outcome, origin, method, path: pathOf(request.url), handler });
-    if (outcome === 'refused') this.refuse(new ForbiddenException(`CORS request rejected: ${reason}`), request, response, next);
-    else next();
+    return outcome === 'refused' ? new ForbiddenException(`CORS request rejected: ${reason}`) : undefined;
+  }
+
+  /**
+   * Where the adapter routes after the app's middleware (Express), a middleware may change the method the request is
+   * routed with (`method-override`: `POST /admin?_method=DELETE`). The request is then decided again, for the method
+   * and route it now has, and a refusal is thrown from the assignment, which the app's error handling turns into the
+   * 403 (on Fastify, routing is done before any middleware runs, so the method it was decided with is the one routed).
+   */
+  private watchMethod(request: IncomingMessage, response: ServerResponse, origin: string): void {
+    const frontDoor = this;
+    let decided = request.method;
+    Object.defineProperty(request, 'method', {
+      configurable: true,
+      enumerable: true,
+      get: () => decided,
+      set(method: string) {
+        if (method !== decided) frontDoor.decideAgain(this as IncomingMessage, response, origin, method);
+        decided = method;
+      },
+    });
+  }
+
+  private decideAgain(request: IncomingMessage, response: ServerResponse, origin: string, method: string): void {
+    const target = this.policies.forRequest(method, request);
+    const originAllowed = this.policies.originAllowedBy(target.candidates, origin, request);
+    // An origin function that answers asynchronously cannot decide an assignment: the new method is refused.
+    const refusal = Array.isArray(originAllowed)
+      ? this.settleActual(request, response, target, origin, originAllowed, method)
+      : new ForbiddenException('CORS request rejected: method not allowed');
+    if (refusal !== undefined) throw refusal;
   }
 
   /**

@@ -15,6 +15,11 @@ export interface AdapterBinding {
    * `supertest(app.getHttpAdapter().getInstance())`).
    */
   bindInside(handle: FrontDoorHandler): void;
+  /**
+   * Whether the adapter routes a request after the app's middleware has run (Express), so that a middleware can change
+   * the method it is routed with; Fastify routes before any hook.
+   */
+  routesAfterMiddleware: boolean;
   /** The path of a request target (`/a/b?c`) as the adapter's router compares it with route paths. */
   routingPath(target: string): string;
   pathMatching(): PathMatching;

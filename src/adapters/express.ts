@@ -23,6 +23,7 @@ export function expressBinding(adapter: ExpressAdapter): AdapterBinding {
   const app = adapter.getInstance();
   return {
     bindInside: (handle) => app.use(handle),
+    routesAfterMiddleware: true,
     routingPath: expressPath,
     pathMatching: () => adapter.getRouteMatchingOptions?.() ?? { caseSensitive: false, ignoreTrailingSlash: true },
     // Express's own `req.host`, read through its prototype: it applies the app's `trust proxy` setting.

@@ -39,6 +39,7 @@ export function fastifyBinding(adapter: FastifyAdapter): AdapterBinding {
   const requestPrototype = fastifyRequestPrototype(instance);
   return {
     bindInside: (handle) => instance.addHook('onRequest', (request, reply, done) => handle(request.raw, reply.raw, done)),
+    routesAfterMiddleware: false,
     routingPath: (target) => {
       const query = target.indexOf('?');
       const path = query === -1 ? target : target.slice(0, query);

@@ -5,6 +5,7 @@ import {
   type ArgumentsHost,
   Catch,
   Controller,
+  Delete,
   type ExceptionFilter,
   Get,
   HttpException,
@@ -15,6 +16,7 @@ import {
   type NestMiddleware,
   type NestModule,
   Post,
+  Put,
   VersioningType,
 } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -23,7 +25,7 @@ import express from 'express';
 import fastify from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import request from 'supertest';
-import { CorsModule } from '../../src/index.js';
+import { Cors, CorsModule } from '../../src/index.js';
 import { ADAPTERS, type AdapterCase, APP_ORIGIN, EVIL_ORIGIN, GLOBAL_POLICY, corsHeaderNames, handled, recordHandled, startApp } from './app.fixture.js';
 
 /** What ran of the app for a request, in order: `main.ts`'s `app.use()`, Nest middleware, instance hooks. */
@@ -224,5 +226,62 @@ describe.each(ADAPTERS)('requests that reach $name ($bootstrap) without its HTTP
     expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
     expect(res.headers.vary).toBe('Origin');
     expect(handled).toEqual(['orders.create']);
+  });
+});
+
+@Controller('admin')
+class AdminController {
+  @Post() create() {
+    return recordHandled('admin.create', 'created');
+  }
+  @Cors(false) @Delete() remove() {
+    return recordHandled('admin.remove', 'removed');
+  }
+  @Cors({ methods: ['GET', 'POST', 'PUT'], exposedHeaders: ['X-Replaced'] }) @Put() replace() {
+    return recordHandled('admin.replace', 'replaced');
+  }
+}
+
+/** What the `method-override` package does in a main.ts: `POST /admin?_method=DELETE` becomes a DELETE. */
+function methodOverride(req: IncomingMessage, _res: ServerResponse, next: () => void): void {
+  const override = new URL(req.url ?? '/', 'http://localhost').searchParams.get('_method');
+  if (req.method === 'POST' && override !== null) req.method = override.toUpperCase();
+  next();
+}
+
+describe.each(ADAPTERS)('a method changed by middleware, on $name ($bootstrap)', (adapter) => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    @Module({ imports: [CorsModule.forRoot(GLOBAL_POLICY)], controllers: [AdminController] })
+    class AdminModule {}
+    app = await startApp(adapter, [AdminModule], { configure: (a) => a.use(methodOverride) });
+  });
+  afterAll(() => app.close());
+  beforeEach(() => {
+    handled.length = 0;
+  });
+  const post = (path: string) => request(app.getHttpServer()).post(path).set('Origin', APP_ORIGIN).set('Content-Type', 'text/plain').send('x');
+
+  it('never runs a handler whose policy refuses the method the request is routed with', async () => {
+    const res = await post('/admin?_method=DELETE');
+    expect(handled).not.toContain('admin.remove');
+    if (adapter.name === 'express') {
+      // Express routes it as a DELETE: it is decided again as one, and refused.
+      expect(res.status).toBe(403);
+      expect(corsHeaderNames(res)).toEqual([]);
+      expect(handled).toEqual([]);
+    } else {
+      // Fastify has routed it as the POST it arrived as before any middleware runs.
+      expect(res.status).toBe(201);
+      expect(handled).toEqual(['admin.create']);
+    }
+  });
+
+  it("serves a changed method the route's policy allows, with that policy's headers", async () => {
+    const res = await post('/admin?_method=PUT');
+    expect(res.status).toBe(adapter.name === 'express' ? 200 : 201);
+    expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
+    expect(res.headers['access-control-expose-headers']).toBe(adapter.name === 'express' ? 'X-Replaced' : 'X-Request-Id');
+    expect(handled).toEqual([adapter.name === 'express' ? 'admin.replace' : 'admin.create']);
   });
 });
