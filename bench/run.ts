@@ -18,7 +18,8 @@ import { soak } from './soak.js';
  */
 const ROUND_SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const CONNECTIONS = 10;
+/** As many connections as a busy API keeps open from its gateways and clients. */
+const CONNECTIONS = 32;
 const ADAPTERS = (['express', 'fastify'] as const).filter((adapter) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === adapter);
 const VARIANTS: Variant[] = ['none', 'enableCors', 'nestjs-cors'];
 const MAIN_ROUTES = 200;
