@@ -22,12 +22,14 @@ export interface CorsOptions {
   /** Who may read responses cross-origin. Default `[]`: nobody. */
   origin?: CorsOrigin;
   /**
-   * Seconds to remember a function origin's answer for each origin; while the function is answering for an origin,
-   * other requests from that origin wait for that answer instead of calling it again. Errors and timeouts are never
-   * remembered. Policies with the same function, `originCacheTtl` and `originTimeout` (such as controllers that
-   * inherit `forRoot`'s function) share one cache of at most 1,000 origins and one call per origin; policies whose
-   * TTL or timeout differ have their own. Default `0`: remember nothing; a request whose origin is not being answered
-   * already asks the function, with that request. Ignored for other kinds of `origin`.
+   * Seconds to remember a function origin's answer. Errors and timeouts are never remembered. Answers are remembered,
+   * and a call in flight shared, only across requests the function cannot tell apart: with `originCacheKey`, those
+   * with the same origin and key; without it, those from the same origin for a function declared with fewer than two
+   * parameters (it cannot read the request), and none for a function declared with the request parameter (each
+   * request asks it). Policies with the same function, `originCacheTtl`, `originTimeout` and `originCacheKey` (such as
+   * controllers that inherit `forRoot`'s function) share one cache of at most 1,000 answers; policies where any of
+   * these differ have their own. Default `0`: remember nothing (a call in flight is still shared as above). Ignored
+   * for other kinds of `origin`.
    */
   originCacheTtl?: number;
   /**
@@ -38,6 +40,19 @@ export interface CorsOptions {
    * gives up. Ignored for other kinds of `origin`.
    */
   originTimeout?: number;
+  /**
+   * What, besides the origin, a function origin's answer depends on, for a function that reads the request:
+   * requests with the same origin and the same key share a call in flight and, with `originCacheTtl`, a remembered
+   * answer. A multi-tenant function, `(origin, req) => tenantsOf(req.headers.host).includes(origin)`, gives
+   * `(origin, req) => req.headers.host ?? ''`. The origin is always part of the key. Without this option, a function
+   * declared with a second parameter is asked for every request, and one declared with fewer (its `length` below 2)
+   * is shared by origin alone: a function that reads the request through a default parameter or rest arguments
+   * (`(origin, req = x)`, `(...args)`) has a smaller `length`, so give it `originCacheKey`, or declare the request
+   * parameter. A key function that throws or returns something other than a string denies the origin, and is logged
+   * like an origin function that throws. Policies share answers only through the same key function object. Ignored
+   * for other kinds of `origin`.
+   */
+  originCacheKey?: (origin: string, request: IncomingMessage) => string;
   /**
    * Methods a cross-origin request may use, or `'*'` for every method. Default `['GET']`; HEAD always follows GET.
    * `['*']` is refused: in an array it would name a method called `*`.

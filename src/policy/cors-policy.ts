@@ -4,8 +4,11 @@ import { isToken, parseHeaderList } from './http-tokens.js';
 import { ORIGIN_FUNCTION_DEFAULTS } from './origin-function.js';
 import { OriginMatcher } from './origin-matcher.js';
 
+/** Every option, defaults included: only `originCacheKey` may be left out. */
+export type ResolvedCorsOptions = Required<Omit<CorsOptions, 'originCacheKey'>> & Pick<CorsOptions, 'originCacheKey'>;
+
 /** Restrictive by default, as Starlette's `CORSMiddleware`: nothing is allowed until it is named. */
-const CORS_DEFAULTS: Required<Omit<CorsOptions, 'origin'>> & Pick<CorsOptions, 'origin'> = {
+const CORS_DEFAULTS: ResolvedCorsOptions = {
   origin: [],
   ...ORIGIN_FUNCTION_DEFAULTS,
   methods: ['GET'],
@@ -108,7 +111,7 @@ export class CorsPolicy {
    * @param sources where each field not left to its default came from (`forRoot`, `policy 'partner'`, a controller)
    */
   private constructor(
-    readonly options: Readonly<Required<CorsOptions>>,
+    readonly options: Readonly<ResolvedCorsOptions>,
     location: string,
     readonly sources: OptionSources,
   ) {
@@ -195,7 +198,7 @@ export class CorsPolicy {
   }
 }
 
-function validate(options: Record<string, unknown>, location: string, sources: OptionSources): Required<CorsOptions> {
+function validate(options: Record<string, unknown>, location: string, sources: OptionSources): ResolvedCorsOptions {
   const fail = (problem: string): never => {
     throw new CorsConfigError(location, problem);
   };
@@ -219,6 +222,9 @@ function validate(options: Record<string, unknown>, location: string, sources: O
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMER_MS) {
     fail(`'originTimeout' must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}`);
   }
+  if (options.originCacheKey !== undefined && typeof options.originCacheKey !== 'function') {
+    fail(`'originCacheKey' must be a function (origin, request) => string`);
+  }
   if (!Number.isInteger(optionsSuccessStatus) || (optionsSuccessStatus as number) < 200 || (optionsSuccessStatus as number) > 299) {
     fail(`'optionsSuccessStatus' must be a 2xx status`);
   }
@@ -231,7 +237,7 @@ function validate(options: Record<string, unknown>, location: string, sources: O
   }
   checkNames('allowedHeaders', allowedHeaders, fail);
   checkNames('exposedHeaders', exposedHeaders, fail);
-  return options as Required<CorsOptions>;
+  return options as ResolvedCorsOptions;
 }
 
 /**

@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { CorsOptions, CorsOriginFunction } from '../cors-options.interface.js';
 
-export type OriginFunctionOptions = Required<Pick<CorsOptions, 'originCacheTtl' | 'originTimeout'>>;
+export type OriginCacheKey = NonNullable<CorsOptions['originCacheKey']>;
+export type OriginFunctionOptions = Required<Pick<CorsOptions, 'originCacheTtl' | 'originTimeout'>> & Pick<CorsOptions, 'originCacheKey'>;
 
 /** The defaults of the options that only a function origin reads (see `CorsOptions`). */
-export const ORIGIN_FUNCTION_DEFAULTS: OriginFunctionOptions = { originCacheTtl: 0, originTimeout: 1000 };
+export const ORIGIN_FUNCTION_DEFAULTS: OriginFunctionOptions = { originCacheTtl: 0, originTimeout: 1000, originCacheKey: undefined };
 
-/** Bounds the `originCacheTtl` cache: a client can send endless well-formed origins. */
-const MAX_CACHED_ORIGINS = 1000;
+/** Bounds the `originCacheTtl` cache: a client can send endless well-formed origins (and hosts, for a key of them). */
+const MAX_CACHED_ANSWERS = 1000;
 
 /**
  * The rejection of an origin function that did not settle within `originTimeout`; the origin is denied. It names the
@@ -25,48 +26,77 @@ export class OriginTimeoutError extends Error {
 }
 
 /**
- * The shared instances, by function object and then by options: every policy with the same function, `originCacheTtl`
- * and `originTimeout` (typically the controllers that inherit `forRoot`'s function) asks through one instance, so the
- * cache bound and the one call per origin hold for all of them together, not for each policy. Policies whose options
- * differ get an instance of their own: an answer is only reused under the TTL and timeout it was obtained with.
+ * The shared instances, by function object, then key function, then TTL and timeout: every policy with the same
+ * function and options (typically the controllers that inherit `forRoot`'s function) asks through one instance, so the
+ * cache bound and the one call per key hold for all of them together, not for each policy. Policies whose options
+ * differ get an instance of their own: an answer is only reused under the key, TTL and timeout it was obtained with.
  */
-const shared = new WeakMap<CorsOriginFunction, Map<string, SharedOriginFunction>>();
+const shared = new WeakMap<CorsOriginFunction, Map<OriginCacheKey | undefined, Map<string, SharedOriginFunction>>>();
 
-/** An origin function with its timeout, its lookups in flight and, with `originCacheTtl`, its answers. */
+/**
+ * An origin function with its timeout, its lookups in flight and, with `originCacheTtl`, its answers. An answer
+ * belongs to its request: it is shared only among requests the function cannot tell apart. With `originCacheKey`,
+ * those with the same origin and key; without it, those with the same origin when the function is declared without
+ * the request parameter, and none when it is declared with it.
+ */
 export class SharedOriginFunction {
   private readonly answers = new Map<string, { allowed: boolean; expires: number }>();
   private readonly pending = new Map<string, Promise<boolean>>();
+  /** A function declared with a request parameter, and no key to say what of the request it reads. */
+  private readonly answersEachRequest: boolean;
 
   private constructor(
     private readonly fn: CorsOriginFunction,
+    private readonly cacheKey: OriginCacheKey | undefined,
     private readonly ttlMs: number,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.answersEachRequest = cacheKey === undefined && fn.length >= 2;
+  }
 
-  static for(fn: CorsOriginFunction, { originCacheTtl, originTimeout }: OriginFunctionOptions): SharedOriginFunction {
-    let byOptions = shared.get(fn);
-    if (byOptions === undefined) shared.set(fn, (byOptions = new Map()));
-    const key = `${originCacheTtl}/${originTimeout}`;
-    let instance = byOptions.get(key);
-    if (instance === undefined) byOptions.set(key, (instance = new SharedOriginFunction(fn, originCacheTtl * 1000, originTimeout)));
+  static for(fn: CorsOriginFunction, { originCacheTtl, originTimeout, originCacheKey }: OriginFunctionOptions): SharedOriginFunction {
+    let byCacheKey = shared.get(fn);
+    if (byCacheKey === undefined) shared.set(fn, (byCacheKey = new Map()));
+    let byTimes = byCacheKey.get(originCacheKey);
+    if (byTimes === undefined) byCacheKey.set(originCacheKey, (byTimes = new Map()));
+    const times = `${originCacheTtl}/${originTimeout}`;
+    let instance = byTimes.get(times);
+    if (instance === undefined) {
+      byTimes.set(times, (instance = new SharedOriginFunction(fn, originCacheKey, originCacheTtl * 1000, originTimeout)));
+    }
     return instance;
   }
 
   /**
    * The function's answer for `origin`. It rejects, uncached, when the function throws, rejects or does not answer in
-   * time (`OriginTimeoutError`). While an answer for `origin` is in flight, every request from that origin waits for
-   * it (50 concurrent requests make one call); with a TTL the answer is also remembered.
+   * time (`OriginTimeoutError`); it throws when the key function does, or gives no string. While an answer is in
+   * flight, every request it is shared with waits for it (50 concurrent requests from an origin make one call); with a
+   * TTL the answer is also remembered.
    */
   ask(origin: string, request: IncomingMessage): boolean | Promise<boolean> {
-    const known = this.answers.get(origin);
+    if (this.answersEachRequest) return this.call(origin, request);
+    const key = this.keyOf(origin, request);
+    const known = this.answers.get(key);
     if (known !== undefined && known.expires > Date.now()) return known.allowed;
-    const inFlight = this.pending.get(origin);
+    const inFlight = this.pending.get(key);
     if (inFlight !== undefined) return inFlight;
     const answer = this.call(origin, request);
-    if (typeof answer === 'boolean') return this.remember(origin, answer);
-    const lookup = answer.then((allowed) => this.remember(origin, allowed)).finally(() => this.pending.delete(origin));
-    this.pending.set(origin, lookup);
+    if (typeof answer === 'boolean') return this.remember(key, answer);
+    const lookup = answer.then((allowed) => this.remember(key, allowed)).finally(() => this.pending.delete(key));
+    this.pending.set(key, lookup);
     return lookup;
+  }
+
+  /**
+   * The origin, then the user's key: a serialized origin has no space, so no two pairs give the same string, and a key
+   * that leaves the origin out cannot hand one origin's answer to another.
+   */
+  private keyOf(origin: string, request: IncomingMessage): string {
+    if (this.cacheKey === undefined) return origin;
+    const key: unknown = this.cacheKey(origin, request);
+    // Any one value for every request (a block-bodied arrow without `return`) would share answers across tenants.
+    if (typeof key !== 'string') throw new TypeError(`originCacheKey returned ${key === null ? 'null' : typeof key}, not a string`);
+    return `${origin} ${key}`;
   }
 
   /** One call; anything but `true` denies. The timer never keeps the process alive and stops when the function settles. */
@@ -82,11 +112,11 @@ export class SharedOriginFunction {
   }
 
   /** The oldest entry makes room when full. */
-  private remember(origin: string, allowed: boolean): boolean {
+  private remember(key: string, allowed: boolean): boolean {
     if (this.ttlMs === 0) return allowed;
-    this.answers.delete(origin);
-    if (this.answers.size >= MAX_CACHED_ORIGINS) this.answers.delete(this.answers.keys().next().value as string);
-    this.answers.set(origin, { allowed, expires: Date.now() + this.ttlMs });
+    this.answers.delete(key);
+    if (this.answers.size >= MAX_CACHED_ANSWERS) this.answers.delete(this.answers.keys().next().value as string);
+    this.answers.set(key, { allowed, expires: Date.now() + this.ttlMs });
     return allowed;
   }
 }

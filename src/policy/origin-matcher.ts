@@ -64,8 +64,8 @@ export class OriginMatcher {
 
   /**
    * Whether `origin` (the request's single `Origin` value) may have access. Only a function origin can be async; it
-   * throws or rejects when the function does, or does not answer within `originTimeout` (`OriginTimeoutError`), and
-   * the caller denies.
+   * throws or rejects when the function or its `originCacheKey` does, or does not answer within `originTimeout`
+   * (`OriginTimeoutError`), and the caller denies.
    */
   matches(origin: string, request: IncomingMessage): boolean | Promise<boolean> {
     if (this.any) return true;

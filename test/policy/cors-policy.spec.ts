@@ -239,6 +239,7 @@ describe('CorsConfigError at compile time (DESIGN §4)', () => {
     ['a fractional originTimeout', { originTimeout: 1.5 }, "'originTimeout' must be"],
     ['an originTimeout longer than a timer allows', { originTimeout: 2 ** 31 }, "'originTimeout' must be"],
     ['an originTimeout in a string', { originTimeout: '1000' as never }, "'originTimeout' must be"],
+    ['an originCacheKey that is not a function', { origin: () => true, originCacheKey: 'host' as never }, "'originCacheKey' must be a function"],
     ['optionsSuccessStatus 302', { optionsSuccessStatus: 302 }, '2xx'],
     ['optionsSuccessStatus 199', { optionsSuccessStatus: 199 }, '2xx'],
     ['a non-boolean credentials', { credentials: 'yes' as never }, "'credentials' must be true or false"],
@@ -266,6 +267,7 @@ describe('CorsConfigError at compile time (DESIGN §4)', () => {
     ['maxAge 0 and status 200', { maxAge: 0, optionsSuccessStatus: 200 }],
     ['the shortest originTimeout', { origin: () => true, originTimeout: 1 }],
     ['the longest originTimeout a timer allows', { origin: () => true, originTimeout: 2 ** 31 - 1 }],
+    ['a function that reads the request, with its originCacheKey', { origin: (_origin, req) => req.headers.host === 'a.test', originCacheKey: (_origin, req) => req.headers.host ?? '' }],
   ])('accepts %s', (_case, options) => {
     expect(() => CorsPolicy.compile(options, 'forRoot')).not.toThrow();
   });

@@ -169,3 +169,92 @@ describe('originCacheTtl', () => {
     expect(calls).toHaveLength(3);
   });
 });
+
+describe('function origins that read the request', () => {
+  const ORIGIN = 'https://a.test';
+  /** A request to `host`: what a multi-tenant function reads. */
+  const requestTo = (host: string) => ({ headers: { host } }) as IncomingMessage;
+  const tenantA = requestTo('tenant-a.test');
+  const tenantB = requestTo('tenant-b.test');
+  const byHost = (_origin: string, req: IncomingMessage) => req.headers.host ?? '';
+
+  /** Allows `https://a.test` for tenant A only, answering each call when the test calls `answerAll`. */
+  function tenantDirectory() {
+    const calls: Array<[string, string | undefined]> = [];
+    const waiting: Array<() => void> = [];
+    const fn = (origin: string, req: IncomingMessage) => {
+      calls.push([origin, req.headers.host]);
+      return new Promise<boolean>((resolve) => waiting.push(() => resolve(origin === ORIGIN && req.headers.host === 'tenant-a.test')));
+    };
+    return { calls, fn, answerAll: () => waiting.splice(0).forEach((answer) => answer()) };
+  }
+
+  it('are asked for every request: concurrent requests from one origin to two tenants each get their own answer', async () => {
+    const { calls, fn, answerAll } = tenantDirectory();
+    const matcher = OriginMatcher.compile(fn, 'forRoot');
+    const attacker = matcher.matches(ORIGIN, tenantA);
+    const victim = matcher.matches(ORIGIN, tenantB);
+    expect(calls).toEqual([[ORIGIN, 'tenant-a.test'], [ORIGIN, 'tenant-b.test']]);
+    answerAll();
+    expect(await attacker).toBe(true);
+    expect(await victim).toBe(false);
+  });
+
+  it('with originCacheTtl but no originCacheKey, share nothing, in flight or remembered', async () => {
+    const { calls, fn, answerAll } = tenantDirectory();
+    const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 60 });
+    const concurrent = [matcher.matches(ORIGIN, tenantA), matcher.matches(ORIGIN, tenantB)];
+    answerAll();
+    expect(await Promise.all(concurrent)).toEqual([true, false]);
+    const victim = matcher.matches(ORIGIN, tenantB);
+    answerAll();
+    expect(await victim).toBe(false);
+    expect(calls).toHaveLength(3);
+  });
+
+  it('with originCacheKey, share a call in flight and a remembered answer among requests with the same key only', async () => {
+    const { calls, fn, answerAll } = tenantDirectory();
+    const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 60, originCacheKey: byHost });
+    const answers = [tenantA, tenantB, tenantA, tenantB].map((req) => matcher.matches(ORIGIN, req));
+    expect(calls).toEqual([[ORIGIN, 'tenant-a.test'], [ORIGIN, 'tenant-b.test']]);
+    answerAll();
+    expect(await Promise.all(answers)).toEqual([true, false, true, false]);
+    expect(matcher.matches(ORIGIN, tenantA)).toBe(true);
+    expect(matcher.matches(ORIGIN, tenantB)).toBe(false);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('with originCacheKey, never share between origins, even when the key leaves the origin out', async () => {
+    const { calls, fn, answerAll } = tenantDirectory();
+    const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 60, originCacheKey: byHost });
+    const allowed = matcher.matches(ORIGIN, tenantA);
+    const other = matcher.matches('https://b.test', tenantA);
+    expect(calls).toEqual([[ORIGIN, 'tenant-a.test'], ['https://b.test', 'tenant-a.test']]);
+    answerAll();
+    expect([await allowed, await other]).toEqual([true, false]);
+  });
+
+  it('throw, without asking the function, when originCacheKey throws or gives no string', () => {
+    const { calls, fn } = tenantDirectory();
+    const failing = OriginMatcher.compile(fn, 'forRoot', {
+      originCacheKey: () => {
+        throw new Error('no tenant');
+      },
+    });
+    expect(() => failing.matches(ORIGIN, tenantA)).toThrow('no tenant');
+    const forgetful = OriginMatcher.compile(fn, 'forRoot', { originCacheKey: (() => undefined) as never });
+    expect(() => forgetful.matches(ORIGIN, tenantA)).toThrow('originCacheKey returned undefined, not a string');
+    expect(calls).toEqual([]);
+  });
+
+  it('share through one cache for every policy with the same key function, and a separate one for another key function', () => {
+    const calls: string[] = [];
+    const fn = (origin: string, req: IncomingMessage) => (calls.push(`${req.headers.host}`), origin === ORIGIN);
+    const global = CorsPolicy.compile({ origin: fn, originCacheTtl: 60, originCacheKey: byHost }, 'forRoot').origins;
+    const users = CorsPolicy.compile({ origin: fn, originCacheTtl: 60, originCacheKey: byHost, methods: ['POST'] }, 'UsersController.create').origins;
+    const byHostToo = (_origin: string, req: IncomingMessage) => req.headers.host ?? '';
+    const other = CorsPolicy.compile({ origin: fn, originCacheTtl: 60, originCacheKey: byHostToo }, 'UsersController.list').origins;
+    for (const matcher of [global, users, other]) matcher.matches(ORIGIN, tenantA);
+    expect(calls).toEqual(['tenant-a.test', 'tenant-a.test']);
+  });
+});
