@@ -8,10 +8,11 @@ import type { AdapterBinding, FrontDoorHandler, Next } from './adapters/adapter-
 import { CORS_DECISION, CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import { CorsPolicies, type RouteTarget } from './cors-policies.service.js';
 import { hostOf, pathOf } from './cors-request.js';
-import { type CandidatePolicies, NO_HEADERS } from './policy/candidate-policies.js';
-import type { ActualRejection } from './policy/cors-policy.js';
+import { HeaderOverrides } from './header-overrides.js';
+import { type CandidatePolicies, NO_HEADERS, type VaryHeader } from './policy/candidate-policies.js';
+import type { ActualRejection, CorsHeaders } from './policy/cors-policy.js';
 import { isCrossOrigin, isPreflight, requestOrigin } from './policy/request-facts.js';
-import { writeAnswer, writeOnHead } from './response-head.js';
+import { type CorsHead, writeAnswer, writeOnHead } from './response-head.js';
 
 /**
  * What the front door leaves on a request it could not finish deciding: the route matched handlers of several
@@ -57,13 +58,16 @@ export class CorsFrontDoor {
   private exceptions: ExceptionsHandler | undefined;
   private binding!: AdapterBinding;
   private readonly adapterHostOf = (request: IncomingMessage) => this.binding.hostOf(request);
+  private readonly overrides: HeaderOverrides;
 
   constructor(
     private readonly policies: CorsPolicies,
     private readonly modules: ModulesContainer,
     private readonly config: ApplicationConfig,
     private readonly adapterHost: HttpAdapterHost,
-  ) {}
+  ) {
+    this.overrides = new HeaderOverrides(policies, () => this.binding);
+  }
 
   /** Puts the front door inside the adapter, at its earliest point (see `AdapterBinding.bindInside`). */
   bindInside(binding: AdapterBinding): void {
@@ -138,11 +142,11 @@ export class CorsFrontDoor {
     if (!answer.accepted) {
       const reason = `CORS preflight rejected: ${answer.reason}`;
       this.policies.report({ kind: 'preflight', reason: answer.reason, outcome: 'rejected', origin, method: requestMethod, path: pathOf(request.url), handler: this.policies.handlerOf(target, requestMethod, request) });
-      writeAnswer(response, 403, { vary, headers: NO_HEADERS }, reason);
+      writeAnswer(response, 403, this.crossOriginHead(vary, NO_HEADERS), reason);
       return;
     }
-    if (!answer.continue) return writeAnswer(response, answer.status, { vary, headers: answer.headers });
-    writeOnHead(response, { vary, headers: answer.headers });
+    if (!answer.continue) return writeAnswer(response, answer.status, this.crossOriginHead(vary, answer.headers));
+    writeOnHead(response, this.crossOriginHead(vary, answer.headers));
     next();
   }
 
@@ -169,7 +173,7 @@ export class CorsFrontDoor {
     const { candidates } = target;
     const chosen = candidates.allowingActual(originAllowed, method);
     const headers = chosen >= 0 ? candidates.policies[chosen].headersForActual(origin) : NO_HEADERS;
-    writeOnHead(response, { vary: candidates.vary, headers });
+    writeOnHead(response, this.crossOriginHead(candidates.vary, headers));
     // Several candidates (a version the request carries picks one): the guard of the handler that runs decides, unless
     // every one of them would refuse the request, which is then refused here, before the app runs.
     if (candidates.policies.length > 1 && (chosen >= 0 || !candidates.allRefuse(method))) {
@@ -213,6 +217,11 @@ export class CorsFrontDoor {
       ? this.settleActual(request, response, target, origin, originAllowed, method)
       : new ForbiddenException('CORS request rejected: method not allowed');
     if (refusal !== undefined) throw refusal;
+  }
+
+  /** The head of a response to a cross-origin request: its CORS headers are ours alone (see `CorsHead.owner`). */
+  private crossOriginHead(vary: VaryHeader | undefined, headers: CorsHeaders): CorsHead {
+    return { vary, headers, owner: this.overrides };
   }
 
   /**

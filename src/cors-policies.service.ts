@@ -174,6 +174,12 @@ export class CorsPolicies {
     return routes.match(method, path, routes.hostBound ? hostnameOf(host) : undefined) ?? paths.match(method, path, undefined) ?? rest;
   }
 
+  /** The path of the controller route or `paths` entry `auditIndexFor` finds, `undefined` where none matches. */
+  routePathFor(method: string, target: string, host?: string): string | undefined {
+    const index = this.auditIndexFor(method, target, host);
+    return (this.endpoints[index] ?? this.pathPolicies[index - this.endpoints.length])?.path;
+  }
+
   /**
    * Where each field of `policy` came from, for the audit. The global policy is compiled without sources (its errors
    * name `forRoot` anyway): each field it sets comes from `forRoot` (or `forRootAsync`).

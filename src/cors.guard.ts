@@ -3,7 +3,7 @@ import { CORS_DECISION } from './cors.constants.js';
 import { NO_HEADERS } from './policy/candidate-policies.js';
 import type { CorsDecision } from './cors-front-door.js';
 import { type AdapterRequest, type AdapterResponse, nodeRequestOf, nodeResponseOf, pathOf } from './cors-request.js';
-import { headOf, writeOnHead } from './response-head.js';
+import { type CorsHead, headOf, writeOnHead } from './response-head.js';
 
 /**
  * The CORS decision for handlers the front door cannot tell apart before routing (header, media-type or custom
@@ -27,7 +27,8 @@ export class CorsGuard implements CanActivate {
     const settle = (allowed: boolean) => {
       const response = nodeResponseOf(http.getResponse<AdapterResponse>());
       const headers = policy.rejectActual(allowed, method) === undefined ? policy.headersForActual(origin) : NO_HEADERS;
-      writeOnHead(response, { vary: headOf(response)?.vary, headers });
+      // The front door's head, put on before it left the decision: only the headers change, ownership stays.
+      writeOnHead(response, { ...(headOf(response) as CorsHead), headers });
       const reason = policy.rejectActual(allowed, method);
       if (reason === undefined) return true;
       const outcome = policy.disallowedOutcome(method);

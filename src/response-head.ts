@@ -7,9 +7,31 @@ import { mergeVary } from './policy/http-tokens.js';
 export interface CorsHead {
   /** Tokens the answer varies on, merged into whatever `Vary` the app sets. */
   vary: VaryHeader | undefined;
-  /** The CORS headers of an allowed request; a header the app set itself is left as the app set it. */
+  /** The CORS headers of an allowed request; where the head has no `owner`, one the app set is left as it set it. */
   headers: CorsHeaders;
+  /**
+   * Set for a request decided as cross-origin, whose CORS headers are then ours alone: any the app or a proxied
+   * upstream set is replaced, or removed where `headers` has none, as an upstream's `*` next to our credentials, or
+   * its origin for one we refuse, would contradict the decision. The owner hears of it.
+   */
+  owner?: HeaderOwner;
 }
+
+/** Hears which CORS headers (lower case) the app or an upstream set that a cross-origin response's head replaced. */
+export interface HeaderOwner {
+  overridden(response: ServerResponse, names: readonly string[]): void;
+}
+
+/** The response headers of the CORS protocol: those a head with an owner owns. */
+const OWNED_NAMES = new Set([
+  'access-control-allow-origin',
+  'access-control-allow-credentials',
+  'access-control-expose-headers',
+  'access-control-allow-methods',
+  'access-control-allow-headers',
+  'access-control-max-age',
+  'access-control-allow-private-network',
+]);
 
 const HEAD = Symbol('nestjs-cors:head');
 const WRITE_HEAD = Symbol('nestjs-cors:writeHead');
@@ -38,9 +60,10 @@ export function writeOnHead(response: ServerResponse, head: CorsHead): void {
 /**
  * Answers the request with `status`, `head` and a plain-text `body`, all in one `writeHead`: a preflight's answer or
  * a refusal, written before anything else in the app has run, so Node can take its fast path for a head nothing has
- * touched. As with `writeOnHead`, a header already set is left as it is and `Vary` is merged.
+ * touched. As with `writeOnHead`, a header already set is left as it is unless the head owns it, and `Vary` is merged.
  */
 export function writeAnswer(response: ServerResponse, status: number, head: CorsHead, body = ''): void {
+  if (head.owner !== undefined) withoutTheirCorsHeaders(response, head.headers, head.owner);
   const fields: Record<string, string | number> = {};
   for (const [name, value] of head.headers) if (!response.hasHeader(name)) fields[name] = value;
   if (head.vary !== undefined) {
@@ -62,15 +85,68 @@ function writeHeadWithCors(this: CorsResponse): ServerResponse {
 }
 
 /**
+ * Removes the CORS headers set on the response and returns `given` (the headers handed to `writeHead`, if any)
+ * without theirs, in a copy where it has any: ours are then the only ones. `owner` hears of those whose value ours
+ * does not repeat.
+ */
+function withoutTheirCorsHeaders(response: ServerResponse, ours: CorsHeaders, owner: HeaderOwner, given?: unknown): unknown {
+  const overridden: string[] = [];
+  // The names Node keeps, lower case: half the cost of asking it for each owned name.
+  for (const name of response.getHeaderNames()) {
+    if (!OWNED_NAMES.has(name)) continue;
+    noteOverride(overridden, name, response.getHeader(name), ours);
+    response.removeHeader(name);
+  }
+  let kept = given;
+  if (Array.isArray(given)) kept = rawWithoutOwned(given, ours, overridden);
+  else if (typeof given === 'object' && given !== null) kept = fieldsWithoutOwned(given as Record<string, unknown>, ours, overridden);
+  if (overridden.length > 0) owner.overridden(response, overridden);
+  return kept;
+}
+
+/** Raw headers (names and values in turn) without the owned ones: the same list where it has none. */
+function rawWithoutOwned(raw: unknown[], ours: CorsHeaders, overridden: string[]): unknown[] {
+  const kept: unknown[] = [];
+  for (let at = 0; at < raw.length; at += 2) {
+    const name = String(raw[at]).toLowerCase();
+    if (OWNED_NAMES.has(name)) noteOverride(overridden, name, raw[at + 1], ours);
+    else kept.push(raw[at], raw[at + 1]);
+  }
+  return kept.length === raw.length ? raw : kept;
+}
+
+/** Header fields without the owned ones: the same object where it has none. */
+function fieldsWithoutOwned(fields: Record<string, unknown>, ours: CorsHeaders, overridden: string[]): Record<string, unknown> {
+  let kept: Record<string, unknown> | undefined;
+  for (const name of Object.keys(fields)) {
+    const lowerCase = name.toLowerCase();
+    if (!OWNED_NAMES.has(lowerCase)) continue;
+    kept ??= { ...fields };
+    delete kept[name];
+    noteOverride(overridden, lowerCase, fields[name], ours);
+  }
+  return kept ?? fields;
+}
+
+/** Adds `name` to `overridden` unless ours gives it the value `theirs` has. */
+function noteOverride(overridden: string[], name: string, theirs: unknown, ours: CorsHeaders): void {
+  if (!overridden.includes(name) && String(theirs) !== ours.find(([each]) => each === name)?.[1]) overridden.push(name);
+}
+
+/**
  * Calls `writeHead(status, [reason], [fields])` with `head` added. Headers given as an object (Fastify's way) take
  * precedence over `setHeader` in Node, so ours go with theirs into a copy of that object (their names compared
  * case-insensitively): an app may pass the same object, even a frozen one, to every response, and a copy costs less
  * than adding ours to theirs and taking them out again. Otherwise they are set with `setHeader`. A header the app set
- * either way is left as it is.
+ * either way is left as it is, unless the head owns it.
  */
-function writeWithHead(response: ServerResponse, { vary, headers }: CorsHead, writeHead: ServerResponse['writeHead'], args: IArguments): ServerResponse {
+function writeWithHead(response: ServerResponse, { vary, headers, owner }: CorsHead, writeHead: ServerResponse['writeHead'], args: ArrayLike<unknown>): ServerResponse {
   // Where Node finds the headers: after a reason phrase, else the third argument, else the second.
   const at = typeof args[1] === 'string' || args[2] != null ? 2 : 1;
+  if (owner !== undefined) {
+    const kept = withoutTheirCorsHeaders(response, headers, owner, args[at]);
+    if (kept !== args[at]) args = replaced(args, at, kept);
+  }
   const given: unknown = args[at];
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     for (const [name, value] of headers) if (!response.hasHeader(name)) response.setHeader(name, value);
@@ -96,7 +172,7 @@ function writeWithHead(response: ServerResponse, { vary, headers }: CorsHead, wr
 }
 
 /** `args` with the item at `at` replaced. */
-function replaced(args: IArguments, at: number, value: unknown): unknown[] {
+function replaced(args: ArrayLike<unknown>, at: number, value: unknown): unknown[] {
   const copy: unknown[] = [];
   for (let i = 0; i < args.length; i++) copy.push(i === at ? value : args[i]);
   return copy;

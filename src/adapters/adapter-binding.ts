@@ -20,6 +20,8 @@ export interface AdapterBinding {
    * the method it is routed with; Fastify routes before any hook.
    */
   routesAfterMiddleware: boolean;
+  /** The request target the client sent, as it was before the adapter's mounts rewrote `request.url`, if they do. */
+  targetOf(request: IncomingMessage): string;
   /** The path of a request target (`/a/b?c`) as the adapter's router compares it with route paths. */
   routingPath(target: string): string;
   pathMatching(): PathMatching;

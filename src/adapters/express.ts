@@ -24,6 +24,8 @@ export function expressBinding(adapter: ExpressAdapter): AdapterBinding {
   return {
     bindInside: (handle) => app.use(handle),
     routesAfterMiddleware: true,
+    // A mount (`app.use('/upstream', …)`) takes its path off `url` while its middleware runs: `app.handle` keeps it.
+    targetOf: (request) => (request as { originalUrl?: string }).originalUrl ?? request.url ?? '/',
     routingPath: expressPath,
     pathMatching: () => adapter.getRouteMatchingOptions?.() ?? { caseSensitive: false, ignoreTrailingSlash: true },
     // Express's own `req.host`, read through its prototype: it applies the app's `trust proxy` setting.

@@ -40,6 +40,7 @@ export function fastifyBinding(adapter: FastifyAdapter): AdapterBinding {
   return {
     bindInside: (handle) => instance.addHook('onRequest', (request, reply, done) => handle(request.raw, reply.raw, done)),
     routesAfterMiddleware: false,
+    targetOf: (request) => request.url ?? '/',
     routingPath: (target) => {
       const query = target.indexOf('?');
       const path = query === -1 ? target : target.slice(0, query);

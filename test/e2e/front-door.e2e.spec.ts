@@ -113,7 +113,7 @@ function addOutsideRoutes(app: INestApplication, adapter: AdapterCase, middlewar
 const sharedHead = () => ({ 'Content-Type': 'text/plain', 'Access-Control-Allow-Origin': 'https://fixed.example' });
 const SHARED_HEADS: Record<string, Record<string, string>> = { '/shared-head': sharedHead(), '/frozen-head': Object.freeze(sharedHead()) };
 /** Raw headers, name and value in turn, which replace any header of the same name set before, `Vary` among them. */
-const rawHead = () => ['Content-Type', 'text/plain', 'Vary', 'Accept-Encoding', 'vary', 'Accept-Language'];
+const rawHead = () => ['Content-Type', 'text/plain', 'Vary', 'Accept-Encoding', 'Access-Control-Allow-Origin', '*', 'vary', 'Accept-Language'];
 const RAW_HEAD = rawHead();
 
 describe.each(ADAPTERS)('the front door on $name ($bootstrap)', (adapter) => {
@@ -230,24 +230,30 @@ describe.each(ADAPTERS)('the front door on $name ($bootstrap)', (adapter) => {
     expect(res.headers.vary).toBe('Origin');
   });
 
-  it('merges Vary into raw headers an app passes to writeHead (a list of names and values), without changing its list', async () => {
+  it('merges Vary into raw headers an app passes to writeHead (a list of names and values), and replaces their CORS headers, without changing its list', async () => {
     const res = await http().get('/raw-head').set('Origin', APP_ORIGIN);
     expect(res.status).toBe(200);
     expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
     expect(res.headers.vary).toBe('Accept-Encoding, Accept-Language, Origin');
-    expect((await http().get('/raw-head')).headers.vary).toBe('Accept-Encoding, Accept-Language, Origin');
+    const withoutOrigin = await http().get('/raw-head');
+    expect(withoutOrigin.headers.vary).toBe('Accept-Encoding, Accept-Language, Origin');
+    expect(withoutOrigin.headers['access-control-allow-origin']).toBe('*');
     expect(RAW_HEAD).toEqual(rawHead());
   });
 
   it.each(Object.keys(SHARED_HEADS))(
-    'adds to the headers an app passes to writeHead (%s) without changing its object, or a header it set in any case',
+    'adds to the headers an app passes to writeHead (%s) without changing its object, replacing its CORS headers on a cross-origin response only',
     async (path) => {
       const allowed = await http().get(path).set('Origin', APP_ORIGIN);
       expect(allowed.status).toBe(200);
-      expect(allowed.headers['access-control-allow-origin']).toBe('https://fixed.example');
+      expect(allowed.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
       expect(allowed.headers['access-control-allow-credentials']).toBe('true');
       expect(allowed.headers.vary).toBe('Origin');
-      const sameOrigin = await http().get(path);
+      const withoutOrigin = await http().get(path);
+      expect(withoutOrigin.headers['access-control-allow-origin']).toBe('https://fixed.example');
+      expect(withoutOrigin.headers['access-control-allow-credentials']).toBeUndefined();
+      const sameOrigin = await http().get(path).set('Origin', APP_ORIGIN).set('Sec-Fetch-Site', 'same-origin');
+      expect(sameOrigin.headers['access-control-allow-origin']).toBe('https://fixed.example');
       expect(sameOrigin.headers['access-control-allow-credentials']).toBeUndefined();
       expect(SHARED_HEADS[path]).toEqual(sharedHead());
     },
