@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { CorsEnforce, CorsOptions } from './cors-options.interface.js';
 import { CorsPolicies } from './cors-policies.service.js';
+import { CorsRoutes } from './cors-routes.service.js';
 import type { CorsPolicy, OptionSources } from './policy/cors-policy.js';
+import type { IndexEntry } from './routing/route-index.js';
 
 /** The fields an audit shows, in this order. */
 const FIELDS = ['origin', 'credentials', 'methods', 'allowedHeaders', 'exposedHeaders', 'maxAge', 'enforce', 'reportOnly'] as const;
@@ -39,10 +41,13 @@ export interface CorsRouteAudit {
  */
 @Injectable()
 export class CorsAudit {
-  constructor(private readonly policies: CorsPolicies) {}
+  constructor(
+    private readonly policies: CorsPolicies,
+    private readonly index: CorsRoutes,
+  ) {}
 
   routes(): CorsRouteAudit[] {
-    return this.policies.endpointsForAudit().map((endpoint) => this.entry(endpoint));
+    return this.index.entries().map((entry) => this.entry(entry));
   }
 
   /**
@@ -60,7 +65,7 @@ export class CorsAudit {
    *   adapter trusts, `X-Forwarded-Host`); only host-bound controllers (`@Controller({ host })`) look at it
    */
   routeFor(method: string, path: string, host?: string): CorsRouteAudit {
-    return this.entry(this.policies.endpointsForAudit()[this.policies.auditIndexFor(method, path, host)]);
+    return this.entry(this.index.entries()[this.index.lookup(method, path, host).entry]);
   }
 
   /** The same as a plain-text table, one line per route. */
@@ -76,7 +81,7 @@ export class CorsAudit {
     return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
   }
 
-  private entry({ method, path, hosts, handler, policy }: ReturnType<CorsPolicies['endpointsForAudit']>[number]): CorsRouteAudit {
+  private entry({ method, path, hosts, handler, policy }: IndexEntry): CorsRouteAudit {
     return {
       method,
       path,

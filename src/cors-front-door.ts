@@ -1,38 +1,27 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { ForbiddenException, type HttpException, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
-import type { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler.js';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
-import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters.js';
 import type { AdapterBinding, FrontDoorHandler, Next } from './adapters/adapter-binding.js';
-import { CORS_DECISION, CORS_LOGGER_CONTEXT } from './cors.constants.js';
-import { CorsPolicies, type RouteTarget } from './cors-policies.service.js';
-import { hostOf, pathOf } from './cors-request.js';
+import { putFirst } from './adapters/node-server.js';
+import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
+import { type DecidingApp, leaveDecision } from './cors-decision.js';
+import { CorsPolicies } from './cors-policies.service.js';
+import { CorsRejections } from './cors-rejections.service.js';
+import { CorsRoutes } from './cors-routes.service.js';
 import { HeaderOverrides } from './header-overrides.js';
-import { type CandidatePolicies, NO_HEADERS, type VaryHeader } from './policy/candidate-policies.js';
+import { globalExceptionHandler } from './nest-internals.js';
+import { pathOf } from './node-request.js';
+import { OriginChecks } from './origin-checks.service.js';
+import { NO_HEADERS, type VaryHeader } from './policy/candidate-policies.js';
 import type { ActualRejection, CorsHeaders } from './policy/cors-policy.js';
 import { isCrossOrigin, isPreflight, requestOrigin } from './policy/request-facts.js';
 import { type CorsHead, writeAnswer, writeOnHead } from './response-head.js';
-
-/**
- * What the front door leaves on a request it could not finish deciding: the route matched handlers of several
- * policies (header, media-type or custom versioning), so the guard of the handler that runs decides (`CorsGuard`).
- */
-export interface CorsDecision {
-  policies: CorsPolicies;
-  candidates: CandidatePolicies;
-  origin: string;
-  originAllowed: readonly boolean[];
-}
-
-/** A Node request as the front door marks it. */
-type FrontDoorRequest = IncomingMessage & {
-  /** Decided at the HTTP server already: the front door inside the adapter passes it on. */
-  [DECIDED_AT_SERVER]?: true;
-  [CORS_DECISION]?: CorsDecision;
-};
+import type { RouteTarget } from './routing/route-index.js';
 
 const DECIDED_AT_SERVER = Symbol('nestjs-cors:decided-at-server');
+
+/** A Node request the front door at the server has decided: the front door inside the adapter passes it on. */
+type ServerDecidedRequest = IncomingMessage & { [DECIDED_AT_SERVER]?: true };
 
 /** One cross-origin request on its way through the front door. */
 interface Exchange {
@@ -55,67 +44,71 @@ interface Exchange {
  */
 @Injectable()
 export class CorsFrontDoor {
-  private exceptions: ExceptionsHandler | undefined;
+  private handleException: ((exception: unknown, args: unknown[]) => void) | undefined;
   private binding!: AdapterBinding;
-  private readonly adapterHostOf = (request: IncomingMessage) => this.binding.hostOf(request);
-  private readonly overrides: HeaderOverrides;
+  /** What the guard of a versioned handler asks of this app (see `CorsDecision`). */
+  private readonly app: DecidingApp;
 
   constructor(
-    private readonly policies: CorsPolicies,
+    private readonly routes: CorsRoutes,
+    private readonly origins: OriginChecks,
+    private readonly rejections: CorsRejections,
+    private readonly overrides: HeaderOverrides,
+    policies: CorsPolicies,
     private readonly modules: ModulesContainer,
     private readonly config: ApplicationConfig,
     private readonly adapterHost: HttpAdapterHost,
   ) {
-    this.overrides = new HeaderOverrides(policies, () => this.binding);
+    this.app = {
+      policyOf: (controller, handler) => policies.forHandler(controller, handler),
+      isOriginAllowed: (policy, origin, request) => origins.isAllowed(policy, origin, request),
+      report: (rejection) => rejections.report(rejection),
+      refusal: (reason) => rejections.refusal(reason),
+    };
   }
 
   /** Puts the front door inside the adapter, at its earliest point (see `AdapterBinding.bindInside`). */
   bindInside(binding: AdapterBinding): void {
     this.binding = binding;
     binding.bindInside((request, response, next) => {
-      if ((request as FrontDoorRequest)[DECIDED_AT_SERVER]) return next();
+      if ((request as ServerDecidedRequest)[DECIDED_AT_SERVER]) return next();
       this.handle(request, response, next);
     });
   }
 
-  /**
-   * Puts the front door ahead of every `request` listener the server has (the adapter's app or router, engine.io's
-   * listener, …): nothing of the app, of an instance handed to the adapter or of its plugins sees a request first.
-   */
+  /** Puts the front door ahead of every `request` listener of the app's HTTP server. */
   bindServer(server: Server): void {
-    const listeners = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
-    server.removeAllListeners('request');
     const logger = new Logger(CORS_LOGGER_CONTEXT);
-    server.on('request', (request: FrontDoorRequest, response: ServerResponse) => {
-      request[DECIDED_AT_SERVER] = true;
-      this.handle(request, response, (error) => {
-        if (error === undefined) {
-          for (const listener of listeners) listener.call(server, request, response);
-          return;
-        }
-        // Only a failure of the front door itself gets here, before the app has the request: it is not let in.
+    putFirst(
+      server,
+      (request, response, next) => {
+        (request as ServerDecidedRequest)[DECIDED_AT_SERVER] = true;
+        this.handle(request, response, next);
+      },
+      // Only a failure of the front door itself gets here, before the app has the request: it is not let in.
+      (response, error) => {
         logger.error('CORS decision failed; answered 500', error instanceof Error ? error.stack : String(error));
         if (!response.headersSent) writeAnswer(response, 500, { vary: undefined, headers: NO_HEADERS }, 'Internal Server Error');
-      });
-    });
+      },
+    );
   }
 
   handle: FrontDoorHandler = (request, response, next) => {
     const { headers } = request;
     const method = request.method ?? 'GET';
     const preflight = isPreflight(method, headers);
-    const target = this.policies.forRequest(preflight ? String(headers['access-control-request-method']) : method, request);
+    const target = this.routes.forRequest(preflight ? String(headers['access-control-request-method']) : method, request);
     const { candidates } = target;
     const vary = preflight ? candidates.preflightVary : candidates.vary;
     const origin = requestOrigin(headers);
-    if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, () => hostOf(request, this.adapterHostOf)))) {
+    if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, () => this.routes.hostOf(request)))) {
       const sameForAll = candidates.headersWithoutOrigin(method);
       if (vary !== undefined || sameForAll.length > 0) writeOnHead(response, { vary, headers: sameForAll });
       return next();
     }
 
     const exchange: Exchange = { request, response, next, target, origin, preflight };
-    const originAllowed = this.policies.originAllowedBy(candidates, origin, request);
+    const originAllowed = this.origins.allowedBy(candidates, origin, request);
     if (Array.isArray(originAllowed)) this.decide(exchange, originAllowed);
     else originAllowed.then((allowed) => this.decide(exchange, allowed)).catch(next);
   };
@@ -140,9 +133,9 @@ export class CorsFrontDoor {
     );
     const vary = candidates.preflightVary;
     if (!answer.accepted) {
-      const reason = `CORS preflight rejected: ${answer.reason}`;
-      this.policies.report({ kind: 'preflight', reason: answer.reason, outcome: 'rejected', origin, method: requestMethod, path: pathOf(request.url), handler: this.policies.handlerOf(target, requestMethod, request) });
-      writeAnswer(response, 403, this.crossOriginHead(vary, NO_HEADERS), reason);
+      const handler = this.routes.handlerOf(target, requestMethod, request);
+      this.rejections.report({ kind: 'preflight', reason: answer.reason, outcome: 'rejected', origin, method: requestMethod, path: pathOf(request.url), handler });
+      writeAnswer(response, 403, this.crossOriginHead(vary, NO_HEADERS), this.rejections.preflightAnswer(answer.reason));
       return;
     }
     if (!answer.continue) return writeAnswer(response, answer.status, this.crossOriginHead(vary, answer.headers));
@@ -169,7 +162,7 @@ export class CorsFrontDoor {
     origin: string,
     originAllowed: readonly boolean[],
     method: string,
-  ): HttpException | undefined {
+  ): Error | undefined {
     const { candidates } = target;
     const chosen = candidates.allowingActual(originAllowed, method);
     const headers = chosen >= 0 ? candidates.policies[chosen].headersForActual(origin) : NO_HEADERS;
@@ -177,16 +170,16 @@ export class CorsFrontDoor {
     // Several candidates (a version the request carries picks one): the guard of the handler that runs decides, unless
     // every one of them would refuse the request, which is then refused here, before the app runs.
     if (candidates.policies.length > 1 && (chosen >= 0 || !candidates.allRefuse(method))) {
-      (request as FrontDoorRequest)[CORS_DECISION] = { policies: this.policies, candidates, origin, originAllowed };
+      leaveDecision(request, { app: this.app, candidates, origin, originAllowed });
       return undefined;
     }
     if (chosen >= 0) return undefined;
     const [policy] = candidates.policies;
     const reason = policy.rejectActual(originAllowed[0], method) as ActualRejection;
     const outcome = policy.disallowedOutcome(method);
-    const handler = this.policies.handlerOf(target, method, request);
-    this.policies.report({ kind: 'request', reason, outcome, origin, method, path: pathOf(request.url), handler });
-    return outcome === 'refused' ? new ForbiddenException(`CORS request rejected: ${reason}`) : undefined;
+    const handler = this.routes.handlerOf(target, method, request);
+    this.rejections.report({ kind: 'request', reason, outcome, origin, method, path: pathOf(request.url), handler });
+    return outcome === 'refused' ? this.rejections.refusal(reason) : undefined;
   }
 
   /**
@@ -210,12 +203,12 @@ export class CorsFrontDoor {
   }
 
   private decideAgain(request: IncomingMessage, response: ServerResponse, origin: string, method: string): void {
-    const target = this.policies.forRequest(method, request);
-    const originAllowed = this.policies.originAllowedBy(target.candidates, origin, request);
+    const target = this.routes.forRequest(method, request);
+    const originAllowed = this.origins.allowedBy(target.candidates, origin, request);
     // An origin function that answers asynchronously cannot decide an assignment: the new method is refused.
     const refusal = Array.isArray(originAllowed)
       ? this.settleActual(request, response, target, origin, originAllowed, method)
-      : new ForbiddenException('CORS request rejected: method not allowed');
+      : this.rejections.refusal('method not allowed');
     if (refusal !== undefined) throw refusal;
   }
 
@@ -229,14 +222,8 @@ export class CorsFrontDoor {
    * the 403 has the shape of every other error of the app. Built on the first refusal, when every global filter
    * (`useGlobalFilters()` in main.ts, `APP_FILTER`) is known.
    */
-  private refuse(exception: HttpException, request: IncomingMessage, response: ServerResponse, next: Next): void {
-    // Only filters given as classes are looked up in the modules; global filters are instances.
-    const container = { getModules: () => this.modules };
-    this.exceptions ??= new RouterExceptionFilters(container as never, this.config, this.adapterHost.httpAdapter).create(
-      {},
-      () => undefined,
-      undefined as never,
-    );
-    this.exceptions.next(exception, new ExecutionContextHost([...this.binding.forFilters(request, response), next]));
+  private refuse(exception: Error, request: IncomingMessage, response: ServerResponse, next: Next): void {
+    this.handleException ??= globalExceptionHandler(this.modules, this.config, this.adapterHost.httpAdapter);
+    this.handleException(exception, [...this.binding.forFilters(request, response), next]);
   }
 }

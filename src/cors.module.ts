@@ -1,14 +1,19 @@
 import type { Server } from 'node:http';
 import { type DynamicModule, Global, Logger, Module, type NestModule } from '@nestjs/common';
-import { MODULE_METADATA } from '@nestjs/common/constants.js';
 import { type AbstractHttpAdapter, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import type { AdapterBinding } from './adapters/adapter-binding.js';
 import { adapterBinding } from './adapters/binding-for.js';
 import { CORS_LOGGER_CONTEXT, CORS_OPTIONS_SOURCE } from './cors.constants.js';
 import { CorsAudit } from './cors-audit.service.js';
 import { CorsFrontDoor } from './cors-front-door.js';
 import { ASYNC_OPTIONS_TYPE, CORS_OPTIONS, ConfigurableCorsModule } from './cors.module-definition.js';
 import type { CorsModuleOptions } from './cors-options.interface.js';
+import { CorsRejections } from './cors-rejections.service.js';
 import { CorsPolicies } from './cors-policies.service.js';
+import { CorsRoutes } from './cors-routes.service.js';
+import { HeaderOverrides } from './header-overrides.js';
+import { importsModule } from './nest-internals.js';
+import { OriginChecks } from './origin-checks.service.js';
 import { CorsConfigError } from './policy/cors-config.error.js';
 
 /**
@@ -18,14 +23,17 @@ import { CorsConfigError } from './policy/cors-config.error.js';
  */
 @Global()
 @Module({
-  providers: [CorsPolicies, CorsFrontDoor, CorsAudit],
+  providers: [CorsPolicies, CorsRoutes, OriginChecks, CorsRejections, HeaderOverrides, CorsFrontDoor, CorsAudit],
   exports: [CORS_OPTIONS, CorsAudit],
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {
+  /** How the app's adapter routes and where the front door goes in it; none for an adapter nestjs-cors does not support. */
+  private binding: AdapterBinding | undefined;
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly frontDoor: CorsFrontDoor,
-    private readonly policies: CorsPolicies,
+    private readonly routes: CorsRoutes,
     private readonly modules: ModulesContainer,
   ) {
     super();
@@ -39,7 +47,7 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
         return;
       }
       frontDoor.bindInside(binding);
-      policies.useAdapter(binding);
+      this.binding = binding;
       warnOnEnableCors(adapter);
     });
   }
@@ -62,9 +70,9 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
    */
   configure(): void {
     checkImportedOnce(this.modules);
-    this.policies.compileRoutes();
+    this.routes.build(this.binding);
     const server: Server | undefined = this.adapterHost.httpAdapter?.getHttpServer();
-    if (server !== undefined && this.policies.hasAdapter()) this.frontDoor.bindServer(server);
+    if (server !== undefined && this.binding !== undefined) this.frontDoor.bindServer(server);
   }
 }
 
@@ -75,11 +83,7 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
 function checkImportedOnce(modules: ModulesContainer): void {
   if ([...modules.values()].filter((module) => module.metatype === CorsModule).length < 2) return;
   // Declared imports only: Nest links a global module into every module.
-  const importsCors = (declared: unknown) =>
-    declared === CorsModule || (typeof declared === 'object' && declared !== null && (declared as DynamicModule).module === CorsModule);
-  const importers = [...modules.values()]
-    .filter((module) => (Reflect.getMetadata(MODULE_METADATA.IMPORTS, module.metatype) ?? []).some(importsCors))
-    .map((module) => module.metatype.name);
+  const importers = [...modules.values()].filter((module) => importsModule(module.metatype, CorsModule)).map((module) => module.metatype.name);
   throw new CorsConfigError(
     'CorsModule',
     `imported more than once, by ${importers.join(' and ')}: import it once, in the root module, and use @Cors() or named ` +

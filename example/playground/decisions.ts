@@ -36,7 +36,7 @@ export interface Decision {
 
 type DecidingField = 'origin' | 'methods' | 'allowedHeaders';
 
-/** A refusal as `CorsPolicies.report` logs it: `<outcome>: <reason> (<origin> <method> <path>[, <handler>])`. */
+/** A refusal as `CorsRejections.report` logs it: `<outcome>: <reason> (<origin> <method> <path>[, <handler>])`. */
 const REFUSAL = /^(CORS preflight rejected|CORS request rejected|CORS headers withheld|CORS request would be rejected \(reportOnly\)): (origin|method|header) not allowed \(/;
 const FIELD_OF: Record<string, DecidingField> = { origin: 'origin', method: 'methods', header: 'allowedHeaders' };
 

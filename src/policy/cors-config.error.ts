@@ -19,3 +19,23 @@ export class CorsConfigError extends Error {
     return Object.assign(error, { errors });
   }
 }
+
+/** Collects the `CorsConfigError`s of a bootstrap, to report them all at once. */
+export class ConfigErrors {
+  private readonly errors: CorsConfigError[] = [];
+
+  /** Runs `compile`; a `CorsConfigError` is kept (once) and gives `undefined`. */
+  check<T>(compile: () => T): T | undefined {
+    try {
+      return compile();
+    } catch (error) {
+      if (!(error instanceof CorsConfigError)) throw error;
+      for (const each of error.errors) if (!this.errors.some((known) => known.message === each.message)) this.errors.push(each);
+      return undefined;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.errors.length > 0) throw CorsConfigError.all(this.errors);
+  }
+}

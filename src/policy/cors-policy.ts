@@ -1,4 +1,4 @@
-import type { CorsEnforce, CorsOptions } from '../cors-options.interface.js';
+import type { CorsEnforce, CorsOptions, CorsRejectionReason } from '../cors-options.interface.js';
 import { CorsConfigError } from './cors-config.error.js';
 import { isToken, parseHeaderList } from './http-tokens.js';
 import { ORIGIN_FUNCTION_DEFAULTS } from './origin-function.js';
@@ -32,8 +32,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Node fires a longer timer at once, which would deny every origin. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export type ActualRejection = 'origin not allowed' | 'method not allowed';
-export type PreflightRejection = ActualRejection | 'header not allowed';
+/** Why a preflight was rejected: any `CorsRejectionReason`. */
+export type PreflightRejection = CorsRejectionReason;
+/** Why an actual request was not allowed: it carries no headers to refuse. */
+export type ActualRejection = Exclude<CorsRejectionReason, 'header not allowed'>;
 /**
  * Response headers as `[name, value]` pairs. Names are lower case, as HTTP/2 writes them and Fastify stores them:
  * literal, so that adding one to a header object (Fastify's) reuses the same internal string each time.

@@ -1,4 +1,3 @@
-import { LegacyRouteConverter } from '@nestjs/core/router/legacy-route-converter.js';
 import { type Group, parse, pathToRegexp, type Token } from 'path-to-regexp';
 
 /** One route as the HTTP adapter serves it: method (`ALL` for `@All()`), full path, optional host patterns. */
@@ -64,7 +63,11 @@ export class RouteTable<T> {
   /** Whether any route is bound to a host, so that `match` needs the request's host name. */
   readonly hostBound: boolean;
 
-  constructor(routes: ReadonlyArray<RouteDefinition<T>>, matching: PathMatching) {
+  /**
+   * @param syntax turns a route path into path-to-regexp 8's syntax, for adapters whose route paths are written in
+   *   another (Fastify's find-my-way)
+   */
+  constructor(routes: ReadonlyArray<RouteDefinition<T>>, matching: PathMatching, syntax: (path: string) => string = (path) => path) {
     this.caseSensitive = matching.caseSensitive;
     this.maxParamLength = matching.maxParamLength;
     this.hostBound = routes.some((route) => route.hosts !== undefined);
@@ -72,7 +75,7 @@ export class RouteTable<T> {
       let entry: RouteEntry<T>;
       let tokens: Token[];
       try {
-        const path = parse(toPathToRegexpSyntax(route.path));
+        const path = parse(syntax(route.path));
         tokens = path.tokens;
         entry = {
           order,
@@ -219,9 +222,4 @@ function groupCombinations(tokens: Token[]): FlatToken[][] {
     }
   }
   return combinations;
-}
-
-/** Fastify routes may use find-my-way's `*` and a trailing optional `:param?`; Express ones are path-to-regexp 8. */
-function toPathToRegexpSyntax(path: string): string {
-  return LegacyRouteConverter.tryConvert(path, { logs: false }).replace(/\/:(\w+)\?$/, '{/:$1}');
 }

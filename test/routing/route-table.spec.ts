@@ -1,5 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { RouteTable } from '../../src/routing/route-table.js';
+import { pathToRegexpSyntax } from '../../src/nest-internals.js';
 
 const EXPRESS = { caseSensitive: false, ignoreTrailingSlash: true };
 const FASTIFY = { caseSensitive: true, ignoreTrailingSlash: false };
@@ -42,6 +43,7 @@ describe('RouteTable', () => {
     const table = new RouteTable(
       [route('GET', '/files/thumbs{/:id}', 'optional'), route('GET', '/legacy/:id?', 'fastify-optional'), route('GET', '/files/*', 'fastify-wildcard'), route('GET', '/docs/*path', 'wildcard')],
       EXPRESS,
+      pathToRegexpSyntax,
     );
     expect(table.match('GET', '/files/thumbs', undefined)).toBe('optional');
     expect(table.match('GET', '/files/thumbs/7', undefined)).toBe('optional');
@@ -167,6 +169,7 @@ describe('RouteTable', () => {
         route('GET', '/:tenant/cart', 'tenant-cart'),
       ],
       EXPRESS,
+      pathToRegexpSyntax,
     );
     expect(table.match('GET', '/acme/items', undefined)).toBe('items');
     expect(table.match('GET', '/acme/items/new', undefined)).toBe('items');

@@ -1,10 +1,19 @@
-import { RequestMethod, type Type, type VersioningOptions, VersioningType } from '@nestjs/common';
-import { HOST_METADATA, MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
-import { ApplicationConfig, MetadataScanner, ModulesContainer } from '@nestjs/core';
-import type { AbstractHttpAdapter } from '@nestjs/core';
+/**
+ * Every reach into NestJS beyond its public API, in one place: what a newer Nest changes breaks here, and only here.
+ * Nest's own `RoutePathFactory` and `PathsExplorer` list the routes exactly as its router registers them; its
+ * `RouterExceptionFilters` give a refusal the app's global filters; its `LegacyRouteConverter` reads route paths in
+ * an older syntax; `GUARDS_METADATA` and `MODULE_METADATA` are the keys its decorators write.
+ */
+import { type CanActivate, type DynamicModule, RequestMethod, type Type, type VersioningOptions, VersioningType } from '@nestjs/common';
+import { GUARDS_METADATA, HOST_METADATA, MODULE_METADATA, MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
+import { type AbstractHttpAdapter, ApplicationConfig, MetadataScanner, ModulesContainer } from '@nestjs/core';
+import type { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler.js';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { LegacyRouteConverter } from '@nestjs/core/router/legacy-route-converter.js';
 import { PathsExplorer } from '@nestjs/core/router/paths-explorer.js';
 import { RoutePathFactory } from '@nestjs/core/router/route-path-factory.js';
-import { mostSpecificFirst } from './route-order.js';
+import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters.js';
+import { mostSpecificFirst } from './routing/route-order.js';
 
 /** A route as the adapter serves it, with the controller method that handles it. */
 export interface DiscoveredRoute {
@@ -86,4 +95,34 @@ export function discoverRoutes(
   const orderSensitive = adapter?.isRouteOrderSensitive?.() ?? adapter?.getType() !== 'fastify';
   const sorted = !orderSensitive || config.getRouteResolutionStrategy?.() === 'specificity';
   return sorted ? mostSpecificFirst(routes) : routes;
+}
+
+/**
+ * What handles an exception as Nest does for one thrown in middleware: the app's global exception filters (given to
+ * `useGlobalFilters()`, or as `APP_FILTER`, which are looked up in the modules), then Nest's own.
+ */
+export function globalExceptionHandler(modules: ModulesContainer, config: ApplicationConfig, adapter: AbstractHttpAdapter): (exception: unknown, args: unknown[]) => void {
+  const handler: ExceptionsHandler = new RouterExceptionFilters({ getModules: () => modules } as never, config, adapter).create(
+    {},
+    () => undefined,
+    undefined as never,
+  );
+  return (exception, args) => handler.next(exception as Error, new ExecutionContextHost(args));
+}
+
+/** Puts `guard` first among the guards of `handler` (after the global and controller ones), once. */
+export function guardFirst(handler: Function, guard: CanActivate): void {
+  const guards: unknown[] = Reflect.getMetadata(GUARDS_METADATA, handler) ?? [];
+  if (!guards.includes(guard)) Reflect.defineMetadata(GUARDS_METADATA, [guard, ...guards], handler);
+}
+
+/** Whether `metatype`'s `@Module({ imports })` names `module`, plainly or as a dynamic module. */
+export function importsModule(metatype: Type, module: Type): boolean {
+  const imports: unknown[] = Reflect.getMetadata(MODULE_METADATA.IMPORTS, metatype) ?? [];
+  return imports.some((each) => each === module || (typeof each === 'object' && each !== null && (each as DynamicModule).module === module));
+}
+
+/** A route path in path-to-regexp 8's syntax: Fastify routes may use find-my-way's `*` and a trailing `:param?`. */
+export function pathToRegexpSyntax(path: string): string {
+  return LegacyRouteConverter.tryConvert(path, { logs: false }).replace(/\/:(\w+)\?$/, '{/:$1}');
 }

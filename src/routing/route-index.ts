@@ -1,0 +1,179 @@
+import type { IncomingMessage } from 'node:http';
+import { hostnameOf } from '../node-request.js';
+import { CandidatePolicies } from '../policy/candidate-policies.js';
+import { CorsConfigError } from '../policy/cors-config.error.js';
+import type { CorsPolicy } from '../policy/cors-policy.js';
+import { type PathMatching, type RouteDefinition, RouteTable } from './route-table.js';
+
+/** A controller route as the adapter serves it, with its resolved policy. */
+export interface Endpoint {
+  method: string;
+  path: string;
+  hosts?: ReadonlyArray<string | RegExp>;
+  /** `Controller.method`. */
+  handler: string;
+  policy: CorsPolicy;
+  /** The handler function, which gets the guard where a preflight cannot tell it from others. */
+  handlerFunction: Function;
+  /** Behind a version filter the path does not show (header, media-type or custom versioning). */
+  versionFiltered: boolean;
+}
+
+/** A `paths` entry of `forRoot`: a policy for requests to paths no controller serves. */
+export interface PathEntry {
+  path: string;
+  policy: CorsPolicy;
+  /** `forRoot paths[0]`. */
+  location: string;
+}
+
+/** One entry of the index, in its order: every controller route, then every `paths` entry, then the rest. */
+export interface IndexEntry {
+  method: string;
+  path: string;
+  hosts?: ReadonlyArray<string | RegExp>;
+  /** `Controller.method`, `forRoot paths[0]`, or `(no route)`. */
+  handler: string;
+  policy: CorsPolicy;
+}
+
+/** What a request reaches, as far as CORS is concerned. */
+export interface RouteTarget {
+  /** The policies the request may end up under: one, or those of every handler a version may pick. */
+  candidates: CandidatePolicies;
+  /** `Controller.method` of the route that matched (several joined by ` | `), if a controller route did. */
+  handler?: string;
+  /** The index in `entries` of the route that matched (the first of a version group), a `paths` entry, or the rest. */
+  entry: number;
+}
+
+/** How the adapter routes, as far as the index needs it. */
+export interface Routing {
+  /** The path of a request target as the adapter's router compares it. */
+  routingPath(target: string): string;
+  pathMatching(): PathMatching;
+  /** The host the client addressed, as the adapter believes it. */
+  hostOf(request: IncomingMessage): string | undefined;
+}
+
+/**
+ * Which policy applies to a request before the adapter has routed it, for the front door and the audit alike: one
+ * table of the controller routes in the adapter's order, then one of the `paths` entries, then the global policy.
+ * Handlers behind a version filter on the same method, path and host are one route to it, with the handler without a
+ * version there, which gets the requests whose version none of them takes (Express passes them on; find-my-way falls
+ * back to the route without a constraint); those of such a group whose policies differ need the guard.
+ */
+export class RouteIndex {
+  readonly entries: readonly IndexEntry[];
+  /** The handlers a preflight cannot tell apart from others of another policy: they need the guard. */
+  readonly guardedHandlers: readonly Function[];
+  /** Every route has the global policy and there are no `paths`: the front door looks nothing up. */
+  private readonly trivial: boolean;
+  private readonly rest: RouteTarget;
+  private readonly candidatesByPolicy = new Map<CorsPolicy, CandidatePolicies>();
+  private tables: { routes: RouteTable<RouteTarget>; paths: RouteTable<RouteTarget> } | undefined;
+
+  /**
+   * @param syntax turns a route path into path-to-regexp 8's syntax (see `RouteTable`)
+   * @throws CorsConfigError where a route path cannot be matched as the adapter does: a request for it could reach
+   *   another route of the table, of another policy than the handler the adapter runs (not where every route has the
+   *   global policy, which then applies whatever matches)
+   */
+  constructor(
+    private readonly endpoints: readonly Endpoint[],
+    private readonly pathEntries: readonly PathEntry[],
+    global: CorsPolicy,
+    private readonly routing: Routing,
+    private readonly syntax: (path: string) => string,
+  ) {
+    this.entries = [
+      ...endpoints.map(({ method, path, hosts, handler, policy }) => ({ method, path, hosts, handler, policy })),
+      ...pathEntries.map(({ path, policy, location }) => ({ method: 'ALL', path, handler: location, policy })),
+      { method: 'ALL', path: '*', handler: '(no route)', policy: global },
+    ];
+    this.rest = { candidates: this.candidatesOf([global]), entry: this.entries.length - 1 };
+    this.trivial = pathEntries.length === 0 && endpoints.every(({ policy }) => policy === global);
+    const guarded: Function[] = [];
+    if (!this.trivial) this.tables = this.build(guarded, true);
+    this.guardedHandlers = guarded;
+  }
+
+  /** The target of a request for `method` (for a preflight, the method it announces), as the front door reads it. */
+  forRequest(method: string, request: IncomingMessage, host: () => string | undefined): RouteTarget {
+    const tables = this.tables;
+    if (this.trivial || tables === undefined) return this.rest;
+    return this.find(tables, method, this.routing.routingPath(request.url ?? '/'), host);
+  }
+
+  /** The target of a request for `method` at `target` (a path, with or without a query) on `host` (port allowed). */
+  lookup(method: string, target: string, host?: string): RouteTarget {
+    this.tables ??= this.build([], false);
+    return this.find(this.tables, method, this.routing.routingPath(target), () => host);
+  }
+
+  /**
+   * The handler of a target, for a rejection's report: where the front door looks nothing up (every route has the
+   * global policy), a rejection, which is rare, looks it up then.
+   */
+  handlerOf(target: RouteTarget, method: string, request: IncomingMessage, host: () => string | undefined): string | undefined {
+    if (!this.trivial) return target.handler;
+    return this.lookup(method, request.url ?? '/', host()).handler;
+  }
+
+  private find(tables: NonNullable<RouteIndex['tables']>, method: string, path: string, host: () => string | undefined): RouteTarget {
+    const { routes, paths } = tables;
+    return routes.match(method, path, routes.hostBound ? hostnameOf(host()) : undefined) ?? paths.match(method, path, undefined) ?? this.rest;
+  }
+
+  private build(guarded: Function[], strict: boolean): NonNullable<RouteIndex['tables']> {
+    const groupOf = (endpoint: Endpoint) => `${endpoint.method} ${endpoint.path} ${String(endpoint.hosts)}`;
+    const versioned = new Set(this.endpoints.filter((endpoint) => endpoint.versionFiltered).map(groupOf));
+    const groups = new Map<string, { members: Endpoint[]; first: number }>();
+    const definitions: Array<RouteDefinition<{ members: Endpoint[]; first: number }>> = [];
+    this.endpoints.forEach((endpoint, i) => {
+      const key = versioned.has(groupOf(endpoint)) ? groupOf(endpoint) : undefined;
+      const group = key === undefined ? undefined : groups.get(key);
+      if (group !== undefined) return void group.members.push(endpoint);
+      const value = { members: [endpoint], first: i };
+      if (key !== undefined) groups.set(key, value);
+      definitions.push({ ...endpoint, value });
+    });
+    const matching = this.routing.pathMatching();
+    const routes = new RouteTable(
+      definitions.map(({ value: { members, first }, ...definition }) => {
+        const policies = [...new Set(members.map((member) => member.policy))];
+        if (policies.length > 1) guarded.push(...members.map((member) => member.handlerFunction));
+        return { ...definition, value: { candidates: this.candidatesOf(policies), handler: members.map((member) => member.handler).join(' | '), entry: first } };
+      }),
+      matching,
+      this.syntax,
+    );
+    const offset = this.endpoints.length;
+    const paths = new RouteTable(
+      this.pathEntries.map(({ path, policy }, i) => ({ method: 'ALL', path, value: { candidates: this.candidatesOf([policy]), entry: offset + i } })),
+      matching,
+      this.syntax,
+    );
+    const unsupported = [...routes.unsupported, ...paths.unsupported];
+    if (strict && unsupported.length > 0) {
+      throw CorsConfigError.all(unsupported.map(({ path, value }) => new CorsConfigError(this.entries[value.entry].handler, unsupportedPath(path))));
+    }
+    return { routes, paths };
+  }
+
+  /** One instance per policy, so that the front door's per-policy work is shared by every route of the policy. */
+  private candidatesOf(policies: CorsPolicy[]): CandidatePolicies {
+    if (policies.length > 1) return new CandidatePolicies(policies);
+    let candidates = this.candidatesByPolicy.get(policies[0]);
+    if (candidates === undefined) this.candidatesByPolicy.set(policies[0], (candidates = new CandidatePolicies(policies)));
+    return candidates;
+  }
+}
+
+function unsupportedPath(path: string): string {
+  return (
+    `nestjs-cors cannot match the route path '${path}' as the adapter does, so it cannot tell which requests reach it. ` +
+    `Write it without an inline regular expression (validate the parameter with a pipe, e.g. ParseIntPipe), ` +
+    `in the syntax of path-to-regexp 8 (':id', '*rest', '{/:optional}')`
+  );
+}
