@@ -91,6 +91,23 @@ export interface CorsOptions {
    * without CORS headers) and reported, at `warn` level and to `onRejection`. Default `false`.
    */
   reportOnly?: boolean;
+  /**
+   * With `credentials`, allow wildcards over a public suffix (`https://*.github.io`, `https://*.co.uk`) and RegExps
+   * that leave a label under one open. Anyone can register a name there, and its pages would read your responses with
+   * your users' cookies: refused at startup unless this is set, and then logged as a warning. Default `false`.
+   */
+  dangerouslyAllowPublicSuffixWildcards?: boolean;
+  /**
+   * With `credentials`, allow the origin `'null'`, which sandboxed iframes, `data:` URLs and local files of any site
+   * send: refused at startup unless this is set, and then logged as a warning. Default `false`.
+   */
+  dangerouslyAllowNullOriginWithCredentials?: boolean;
+  /**
+   * With `credentials`, allow `http://` origins other than loopback ones (`localhost`, `*.localhost`, `127.0.0.0/8`,
+   * `[::1]`), whose pages anyone on the network path can read and rewrite: exact origins, patterns, and RegExps that can
+   * match one. Refused at startup unless this is set, and then logged as a warning. Default `false`.
+   */
+  dangerouslyAllowInsecureOriginsWithCredentials?: boolean;
 }
 
 /**

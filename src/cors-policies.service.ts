@@ -1,6 +1,6 @@
-import { Inject, Injectable, Optional, type Type } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { CORS_METADATA, CORS_OPTIONS_SOURCE } from './cors.constants.js';
+import { CORS_LOGGER_CONTEXT, CORS_METADATA, CORS_OPTIONS_SOURCE } from './cors.constants.js';
 import type { CorsMetadata } from './cors.decorator.js';
 import { CORS_OPTIONS } from './cors.module-definition.js';
 import type { CorsModuleOptions, CorsOptions } from './cors-options.interface.js';
@@ -24,6 +24,7 @@ export class CorsPolicies {
   private readonly compiled = new Map<CorsMetadata | undefined, Map<CorsMetadata | undefined, CorsPolicy>>();
   /** The last answer of `forHandler` for each handler, so a request does not read metadata again. */
   private readonly byHandler = new WeakMap<Function, { controller: Type; policy: CorsPolicy }>();
+  private readonly warned = new Set<string>();
 
   constructor(
     @Inject(CORS_OPTIONS) options: CorsModuleOptions | undefined,
@@ -36,9 +37,10 @@ export class CorsPolicies {
     this.globalLevel = { source, options: global };
     this.named = new Map(Object.entries(policies));
     const errors = new ConfigErrors();
-    this.global = errors.check(() => CorsPolicy.compile(global, source)) ?? CorsPolicy.compile({}, source);
+    this.global = errors.check(() => this.warn(CorsPolicy.compile(global, source), source)) ?? CorsPolicy.compile({}, source);
+    const inherited = errors.problems();
     for (const [name, named] of this.named) {
-      errors.check(() => this.compileLevels([this.globalLevel, { source: `${source} policy '${name}'`, options: named }]));
+      errors.check(() => this.compileLevels([this.globalLevel, { source: `${source} policy '${name}'`, options: named }]), inherited);
     }
     const pathEntries: PathEntry[] = [];
     paths.forEach(({ path, policy }, i) => {
@@ -47,7 +49,7 @@ export class CorsPolicies {
         if (typeof path !== 'string') throw new CorsConfigError(location, `'path' must be a string`);
         const level = typeof policy === 'string' ? this.namedLevel(policy, location) : { source: location, options: policy };
         pathEntries.push({ path, policy: this.compileLevels([this.globalLevel, level]), location: `${source} paths[${i}]` });
-      });
+      }, inherited);
     });
     errors.throwIfAny();
     this.pathEntries = pathEntries;
@@ -127,6 +129,17 @@ export class CorsPolicies {
   /** Compiles merged levels; an error names the last level and, for an inherited conflict, where each value came from. */
   private compileLevels(levels: PolicyLevel[]): CorsPolicy {
     const { options, sources } = mergePolicyLevels(levels);
-    return CorsPolicy.compile(options, levels[levels.length - 1].source, sources);
+    const location = levels[levels.length - 1].source;
+    return this.warn(CorsPolicy.compile(options, location, sources), location);
+  }
+
+  /** Logs what an opt-in (`dangerouslyAllow...`) let through, once however many policies inherit it. */
+  private warn(policy: CorsPolicy, location: string): CorsPolicy {
+    for (const warning of policy.warnings) {
+      if (this.warned.has(warning)) continue;
+      this.warned.add(warning);
+      new Logger(CORS_LOGGER_CONTEXT).warn(`${location}: ${warning}`);
+    }
+    return policy;
   }
 }

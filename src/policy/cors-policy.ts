@@ -1,36 +1,15 @@
 import type { CorsEnforce, CorsOptions, CorsRejectionReason } from '../cors-options.interface.js';
 import { CorsConfigError } from './cors-config.error.js';
 import { isToken, parseHeaderList } from './http-tokens.js';
-import { ORIGIN_FUNCTION_DEFAULTS } from './origin-function.js';
 import { OriginMatcher } from './origin-matcher.js';
+import { OriginFindings } from './origin-safety.js';
+import { CORS_DEFAULTS, type OptionSources, type ResolvedCorsOptions, validateOptions } from './validate-options.js';
 
-/** Every option, defaults included: only `originCacheKey` may be left out. */
-export type ResolvedCorsOptions = Required<Omit<CorsOptions, 'originCacheKey'>> & Pick<CorsOptions, 'originCacheKey'>;
+export type { OptionSources, ResolvedCorsOptions } from './validate-options.js';
 
-/** Restrictive by default, as Starlette's `CORSMiddleware`: nothing is allowed until it is named. */
-const CORS_DEFAULTS: ResolvedCorsOptions = {
-  origin: [],
-  ...ORIGIN_FUNCTION_DEFAULTS,
-  methods: ['GET'],
-  allowedHeaders: [],
-  exposedHeaders: [],
-  credentials: false,
-  maxAge: 600,
-  optionsSuccessStatus: 204,
-  preflightContinue: false,
-  allowPrivateNetwork: false,
-  enforce: 'unsafe',
-  reportOnly: false,
-};
-
-const OPTION_KEYS = new Set(Object.keys(CORS_DEFAULTS));
 /** CORS-safelisted request headers: always allowed, and always listed so the answer is explicit. */
 const SAFELISTED_HEADERS = ['accept', 'accept-language', 'content-language', 'content-type'];
-/** Methods browsers upper-case themselves; written in another case in the config they would never match. */
-const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-/** Node fires a longer timer at once, which would deny every origin. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Why a preflight was rejected: any `CorsRejectionReason`. */
 export type PreflightRejection = CorsRejectionReason;
@@ -61,9 +40,6 @@ export interface PolicyLevel {
   options: CorsOptions | false | undefined;
 }
 
-/** Where each field of a merged policy came from, so an error caused by an inherited value can say so. */
-export type OptionSources = Partial<Record<keyof CorsOptions, string>>;
-
 /**
  * Combines policy levels field by field, the last one winning: `forRoot, named policy, controller, route`. Arrays
  * replace, they never merge. `false` (from `@Cors(false)`) closes the endpoint to every origin; more specific levels
@@ -85,7 +61,6 @@ export function mergePolicyLevels(levels: readonly PolicyLevel[]): { options: Co
  * request is computed here; a request only compares.
  */
 export class CorsPolicy {
-  readonly origins: OriginMatcher;
   /** `Vary` tokens of every response this policy answers; preflights add the request-method and -headers ones. */
   readonly vary: readonly string[];
   readonly preflightVary: readonly string[];
@@ -101,11 +76,17 @@ export class CorsPolicy {
   private readonly actualHeaders: CorsHeaders;
 
   /**
-   * Validates `options` (merged with the defaults) and compiles them; throws `CorsConfigError` naming `location`, and
-   * where a conflicting field was inherited from (`sources`).
+   * Validates `options` (merged with the defaults) and compiles them; throws one `CorsConfigError` naming `location`
+   * with every problem found, and where a conflicting field was inherited from (`sources`).
    */
   static compile(options: CorsOptions, location: string, sources: OptionSources = {}): CorsPolicy {
-    return new CorsPolicy(validate({ ...CORS_DEFAULTS, ...options }, location, sources), location, sources);
+    const resolved = { ...CORS_DEFAULTS, ...options };
+    const problems = validateOptions(resolved, location, sources);
+    const findings = new OriginFindings(resolved);
+    const origins = OriginMatcher.check(resolved.origin, findings, resolved);
+    const error = CorsConfigError.of(location, [...problems, ...findings.problems]);
+    if (error !== undefined || origins === undefined) throw error;
+    return new CorsPolicy(resolved, origins, sources);
   }
 
   /**
@@ -114,10 +95,9 @@ export class CorsPolicy {
    */
   private constructor(
     readonly options: Readonly<ResolvedCorsOptions>,
-    location: string,
+    readonly origins: OriginMatcher,
     readonly sources: OptionSources,
   ) {
-    this.origins = OriginMatcher.compile(options.origin, location, options);
     this.enforce = options.enforce;
     this.reportOnly = options.reportOnly;
     this.preflightContinue = options.preflightContinue;
@@ -144,6 +124,11 @@ export class CorsPolicy {
         : [['access-control-allow-headers', [...this.allowedHeaders].join(', ')] as const]),
       ['access-control-max-age', String(options.maxAge)],
     ];
+  }
+
+  /** What an opt-in (`dangerouslyAllow...`) let through in this policy, for a warning at startup. */
+  get warnings(): readonly string[] {
+    return this.origins.tolerated;
   }
 
   /** Whether an actual request's method is allowed; HEAD counts as GET. Case-sensitive, as the Fetch spec says. */
@@ -197,70 +182,6 @@ export class CorsPolicy {
     if (allowed === '*') headers.push(['access-control-allow-headers', unique([...SAFELISTED_HEADERS, ...requested]).join(', ')]);
     if (this.allowPrivateNetwork && request.privateNetwork) headers.push(['access-control-allow-private-network', 'true']);
     return { accepted: true, status: this.optionsSuccessStatus, headers, continue: this.preflightContinue };
-  }
-}
-
-function validate(options: Record<string, unknown>, location: string, sources: OptionSources): ResolvedCorsOptions {
-  const fail = (problem: string): never => {
-    throw new CorsConfigError(location, problem);
-  };
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) fail(`unknown option '${key}' (known: ${[...OPTION_KEYS].join(', ')})`);
-  }
-  const { origin, methods, allowedHeaders, exposedHeaders, credentials, optionsSuccessStatus } = options;
-  for (const key of ['credentials', 'preflightContinue', 'allowPrivateNetwork', 'reportOnly'] as const) {
-    if (typeof options[key] !== 'boolean') fail(`'${key}' must be true or false`);
-  }
-  if (![false, 'unsafe', 'all'].includes(options.enforce as never)) fail(`'enforce' must be 'unsafe', 'all' or false`);
-  if (credentials && origin === '*') {
-    const from = (key: keyof CorsOptions) => (sources[key] !== undefined && sources[key] !== location ? ` from ${sources[key]}` : '');
-    fail(`credentials${from('credentials')} cannot be used with origin '*'${from('origin')}: list the origins, as browsers refuse '*' with credentials`);
-  }
-  for (const key of ['maxAge', 'originCacheTtl'] as const) {
-    const seconds = options[key];
-    if (!Number.isInteger(seconds) || (seconds as number) < 0) fail(`'${key}' must be a whole number of seconds >= 0`);
-  }
-  const timeout = options.originTimeout as number;
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMER_MS) {
-    fail(`'originTimeout' must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}`);
-  }
-  if (options.originCacheKey !== undefined && typeof options.originCacheKey !== 'function') {
-    fail(`'originCacheKey' must be a function (origin, request) => string`);
-  }
-  if (!Number.isInteger(optionsSuccessStatus) || (optionsSuccessStatus as number) < 200 || (optionsSuccessStatus as number) > 299) {
-    fail(`'optionsSuccessStatus' must be a 2xx status`);
-  }
-  checkNames('methods', methods, fail);
-  for (const method of Array.isArray(methods) ? (methods as string[]) : []) {
-    const normalized = method.toUpperCase();
-    if (method !== normalized && NORMALIZED_METHODS.includes(normalized)) {
-      fail(`method '${method}' never matches: browsers send '${normalized}'`);
-    }
-  }
-  checkNames('allowedHeaders', allowedHeaders, fail);
-  checkNames('exposedHeaders', exposedHeaders, fail);
-  return options as ResolvedCorsOptions;
-}
-
-/**
- * `'*'` is a token, so inside an array it would pass as a name and silently mean something else than a wildcard; and
- * exposed headers take no wildcard at all. What each option says instead.
- */
-const MISUSED_STAR = {
-  methods: `'methods' has '*' inside an array, where it names a method called '*': write methods: '*' to allow every method`,
-  allowedHeaders: `'allowedHeaders' has '*' inside an array, where it names a header called '*': write allowedHeaders: '*' to allow every request header`,
-  exposedHeaders: `'exposedHeaders' has '*', which browsers read as a header called '*' on requests with credentials: list the names of the headers to expose`,
-};
-
-function checkNames(key: keyof typeof MISUSED_STAR, value: unknown, fail: (problem: string) => never): void {
-  const wildcard = key !== 'exposedHeaders';
-  if (wildcard && value === '*') return;
-  if (value === '*' || (Array.isArray(value) && value.includes('*'))) fail(MISUSED_STAR[key]);
-  if (!Array.isArray(value)) fail(`'${key}' must be an array of names${wildcard ? ` or '*'` : ''}`);
-  for (const item of value as unknown[]) {
-    if (typeof item !== 'string' || !isToken(item)) {
-      fail(`'${key}' has ${JSON.stringify(item)}, which is not a valid name (an RFC 9110 token)`);
-    }
   }
 }
 

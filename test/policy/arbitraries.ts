@@ -28,7 +28,11 @@ export const policyOptions: fc.Arbitrary<CorsOptions> = fc
     allowedHeaders: fc.oneof(fc.constant('*' as const), fc.subarray(HEADERS)),
     exposedHeaders: fc.subarray(['X-Request-Id', 'X-Total-Count']),
   })
-  .map((options) => (options.origin === '*' ? { ...options, credentials: false } : options));
+  .map((options): CorsOptions => {
+    if (options.origin === '*') return { ...options, credentials: false };
+    // 'null' with credentials needs its opt-in (DESIGN §4); the engine's answers are what these properties are about.
+    return options.credentials && options.origin.includes('null') ? { ...options, dangerouslyAllowNullOriginWithCredentials: true } : options;
+  });
 
 /** Origins an HTTP client can put on the wire as they are (printable ASCII, no surrounding spaces). */
 export const sendableOrigin = fc.oneof(

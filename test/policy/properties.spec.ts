@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import type { CorsOptions } from '../../src/cors-options.interface.js';
+import { CorsConfigError } from '../../src/policy/cors-config.error.js';
 import { CorsPolicy } from '../../src/policy/cors-policy.js';
 import { HEADERS, METHODS, policyOptions, requestOrigin } from './arbitraries.js';
 
@@ -83,5 +85,77 @@ describe('policy engine properties', () => {
         expect(policy.preflightVary.includes('Origin')).toBe(options.origin !== '*');
       }),
     );
+  });
+});
+
+/** Entries a team might write: safe ones, and every kind DESIGN §4 refuses (with credentials, or always). */
+const ENTRIES: Array<string | RegExp> = [
+  'https://app.example.com',
+  'http://localhost:3000',
+  'https://*.example.com',
+  'http://*.localhost:*',
+  'null',
+  'http://app.example.com',
+  'http://*.example.com',
+  'https://*.github.io',
+  'https://*.co.uk',
+  'https://*.vercel.app',
+  /^https:\/\/[a-z0-9-]+\.example\.com$/,
+  /^https:\/\/(?:[a-z0-9-]+\.)?example\.com$/,
+  /^http:\/\/(?:localhost|127\.0\.0\.1):[0-9]+$/,
+  /^https?:\/\/app\.example\.com$/,
+  /^https:\/\/(?:[a-z0-9-]+\.)?herokuapp\.com$/,
+  /^https:\/\/app.example\.com$/,
+  /^https:\/\/app\.example\.com.*$/,
+  /^https:\/\/app\.example\.co[a-z]*$/,
+];
+const OPT_INS: CorsOptions = {
+  dangerouslyAllowPublicSuffixWildcards: true,
+  dangerouslyAllowNullOriginWithCredentials: true,
+  dangerouslyAllowInsecureOriginsWithCredentials: true,
+};
+
+/** Origins only a refused configuration lets in: look-alikes always, and with credentials the ones anyone can get. */
+const attacks = (label: string) => ({
+  always: ['https://app-example.com', `https://app.example.com.${label}.example`, `https://app.example.co${label}`],
+  withCredentials: ['null', `http://${label}.example.com`, `http://app.example.com`, `https://${label}.github.io`, `https://${label}.co.uk`, `https://${label}.vercel.app`, `https://${label}.herokuapp.com`],
+});
+
+describe('startup validation properties', () => {
+  it('no origin a refused configuration would have allowed is allowed by any accepted one', () => {
+    const seen = { accepted: 0, acceptedWithCredentials: 0, refused: 0, allowedOnceOptedIn: 0 };
+    const label = fc.stringMatching(/^[a-z0-9]{1,12}$/).map((text) => `zz${text}`);
+    fc.assert(
+      fc.property(fc.subarray(ENTRIES, { minLength: 1 }), fc.boolean(), label, (origin, credentials, fresh) => {
+        const { always, withCredentials } = attacks(fresh);
+        let policy: CorsPolicy;
+        try {
+          policy = CorsPolicy.compile({ origin, credentials }, 'forRoot');
+        } catch (error) {
+          expect(error).toBeInstanceOf(CorsConfigError);
+          seen.refused++;
+          // The refusal is not vacuous: what the opt-ins would let through includes an attacker's origin.
+          const optedIn = (() => {
+            try {
+              return CorsPolicy.compile({ origin, credentials, ...OPT_INS }, 'forRoot');
+            } catch {
+              return undefined;
+            }
+          })();
+          if (optedIn !== undefined && withCredentials.some((attack) => optedIn.origins.matches(attack, nodeRequest) === true)) seen.allowedOnceOptedIn++;
+          return;
+        }
+        seen.accepted++;
+        if (credentials) seen.acceptedWithCredentials++;
+        for (const attack of [...always, ...(credentials ? withCredentials : [])]) {
+          expect([attack, policy.origins.matches(attack, nodeRequest)]).toEqual([attack, false]);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+    expect(seen.accepted).toBeGreaterThan(50);
+    expect(seen.acceptedWithCredentials).toBeGreaterThan(10);
+    expect(seen.refused).toBeGreaterThan(500);
+    expect(seen.allowedOnceOptedIn).toBeGreaterThan(50);
   });
 });
