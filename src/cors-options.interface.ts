@@ -166,6 +166,23 @@ export interface CorsModuleOptions extends CorsOptions {
   paths?: CorsPathPolicy[];
 }
 
+/**
+ * What a test changes of the app's policies, through `.overrideProvider(CORS_OVERRIDES).useValue({...})`: each entry
+ * applies over the level it names, field by field, as `@Cors()` does (arrays replace). A name that is not the app's is
+ * a `CorsConfigError`, so that a typo cannot leave the override silently unused.
+ */
+export interface CorsOverrides {
+  /** Over the global policy (`forRoot` / `forRootAsync`), and so over every policy that inherits from it. */
+  global?: CorsOptions;
+  /** Over named policies, by name. */
+  policies?: Partial<Record<CorsPolicyName, CorsOptions>>;
+  /**
+   * Over one controller's policy (`'PartnerController'`) or one route's (`'PartnerController.update'`, the method's
+   * property key), after its `@Cors()`; `false` closes it, as `@Cors(false)` does.
+   */
+  routes?: Record<string, CorsOptions | false>;
+}
+
 /** What `forRootAsync({ useClass })` and `forRootAsync({ useExisting })` expect of the class. */
 export interface CorsOptionsFactory {
   createCorsOptions(): CorsModuleOptions | Promise<CorsModuleOptions>;

@@ -2,53 +2,89 @@ import { Inject, Injectable, Logger, Optional, type Type } from '@nestjs/common'
 import { Reflector } from '@nestjs/core';
 import { CORS_LOGGER_CONTEXT, CORS_METADATA, CORS_OPTIONS_SOURCE } from './cors.constants.js';
 import type { CorsMetadata } from './cors.decorator.js';
-import { CORS_OPTIONS } from './cors.module-definition.js';
-import type { CorsModuleOptions, CorsOptions } from './cors-options.interface.js';
+import { CORS_MODULE_OPTIONS, CORS_OPTIONS, CORS_OVERRIDES } from './cors.module-definition.js';
+import type { CorsModuleOptions, CorsOptions, CorsOverrides } from './cors-options.interface.js';
 import type { DiscoveredRoute } from './nest-internals.js';
 import { ConfigErrors, CorsConfigError } from './policy/cors-config.error.js';
 import { CorsPolicy, mergePolicyLevels, type OptionSources, type PolicyLevel } from './policy/cors-policy.js';
 import type { Endpoint, PathEntry } from './routing/route-index.js';
 
+const REPLACED = 'overrideProvider(CORS_OPTIONS)';
+const OVERRIDDEN = 'overrideProvider(CORS_OVERRIDES)';
+
 /**
  * Every CORS policy of the app, compiled and validated at bootstrap: the global one from `forRoot`, the named and path
  * ones, and one per distinct `@Cors()` combination. A policy resolves field by field: route `@Cors` > controller
- * `@Cors` > named policy > `forRoot` > defaults. Every mistake of a bootstrap is reported together.
+ * `@Cors` > named policy > `forRoot` > defaults, each level followed by what a test overrides of it. Every mistake of a
+ * bootstrap is reported together.
  */
 @Injectable()
 export class CorsPolicies {
   readonly global: CorsPolicy;
   readonly pathEntries: readonly PathEntry[];
-  private readonly globalLevel: PolicyLevel;
-  private readonly named: ReadonlyMap<string, CorsOptions>;
+  /** `forRoot`'s global fields, then what a test overrides of them. */
+  private readonly globalLevels: PolicyLevel[];
+  private readonly named = new Map<string, PolicyLevel[]>();
+  /** What a test overrides of one controller or route, by `Controller` or `Controller.method`; the keys used so far. */
+  private readonly routeOverrides: ReadonlyMap<string, CorsOptions | false>;
+  private readonly usedRouteOverrides = new Set<string>();
   /** Compiled policies by controller metadata, then route metadata: one compilation per distinct combination. */
   private readonly compiled = new Map<CorsMetadata | undefined, Map<CorsMetadata | undefined, CorsPolicy>>();
   /** The last answer of `forHandler` for each handler, so a request does not read metadata again. */
   private readonly byHandler = new WeakMap<Function, { controller: Type; policy: CorsPolicy }>();
   private readonly warned = new Set<string>();
 
+  /**
+   * @param configured the options `forRoot` was given, or `forRootAsync`'s factory returned
+   * @param options the same, unless a test replaced them: then what it gave is one more level over `configured`
+   * @param overrides what a test overrides of the global policy, named policies and routes
+   */
   constructor(
+    @Inject(CORS_MODULE_OPTIONS) configured: CorsModuleOptions | undefined,
     @Inject(CORS_OPTIONS) options: CorsModuleOptions | undefined,
-    @Optional() @Inject(CORS_OPTIONS_SOURCE) source: string | undefined,
+    @Optional() @Inject(CORS_OVERRIDES) overrides: CorsOverrides | undefined,
+    @Optional() @Inject(CORS_OPTIONS_SOURCE) private readonly source: string = 'forRoot',
     private readonly reflector: Reflector,
   ) {
-    source ??= 'forRoot';
-    // `onRejection` is the rejections' (`CorsRejections`), not a policy's.
-    const { policies = {}, paths = [], onRejection: _onRejection, ...global } = options ?? {};
-    this.globalLevel = { source, options: global };
-    this.named = new Map(Object.entries(policies));
+    const app = configured ?? {};
+    const replaced = options === configured ? {} : (options ?? {});
+    const { policies = {}, paths = [], onRejection: _onRejection, ...global } = app;
+    const { policies: replacedPolicies = {}, paths: replacedPaths, onRejection: _replacedHook, ...replacedGlobal } = replaced;
+    this.globalLevels = [
+      { source, options: global },
+      { source: REPLACED, options: replacedGlobal },
+      { source: `${OVERRIDDEN}.global`, options: overrides?.global },
+    ];
+    this.routeOverrides = new Map(Object.entries(overrides?.routes ?? {}));
+    const overriddenPolicies: Record<string, CorsOptions> = overrides?.policies ?? {};
+    for (const [name, named] of Object.entries(policies)) {
+      this.named.set(name, [
+        { source: `policy '${name}'`, options: named },
+        { source: `${REPLACED} policy '${name}'`, options: replacedPolicies[name] },
+        { source: `${OVERRIDDEN}.policies['${name}']`, options: overriddenPolicies[name] },
+      ]);
+    }
     const errors = new ConfigErrors();
-    this.global = errors.check(() => this.warn(CorsPolicy.compile(global, source), source)) ?? CorsPolicy.compile({}, source);
+    const overriddenNames = [
+      ...Object.keys(replacedPolicies).map((name) => [REPLACED, name]),
+      ...Object.keys(overriddenPolicies).map((name) => [`${OVERRIDDEN}.policies`, name]),
+    ];
+    for (const [where, name] of overriddenNames) errors.check(() => this.namedLevels(name, where));
+    this.global = errors.check(() => this.compileLevels(this.globalLevels, source)) ?? CorsPolicy.compile({}, source);
     const inherited = errors.problems();
-    for (const [name, named] of this.named) {
-      errors.check(() => this.compileLevels([this.globalLevel, { source: `${source} policy '${name}'`, options: named }]), inherited);
+    for (const [name, levels] of this.named) {
+      errors.check(() => this.compileLevels([...this.globalLevels, ...levels], `${source} policy '${name}'`), inherited);
     }
     const pathEntries: PathEntry[] = [];
-    paths.forEach(({ path, policy }, i) => {
-      const location = `${source} paths[${i}] (${String(path)})`;
+    (replacedPaths ?? paths).forEach(({ path, policy }, i) => {
+      const entry = `${replacedPaths === undefined ? source : REPLACED} paths[${i}]`;
+      const location = `${entry} (${String(path)})`;
       errors.check(() => {
         if (typeof path !== 'string') throw new CorsConfigError(location, `'path' must be a string`);
-        const level = typeof policy === 'string' ? this.namedLevel(policy, location) : { source: location, options: policy };
-        pathEntries.push({ path, policy: this.compileLevels([this.globalLevel, level]), location: `${source} paths[${i}]` });
+        // A named policy's own mistakes are reported once, against the policy.
+        const [levels, where] =
+          typeof policy === 'string' ? [this.namedLevels(policy, location), `${source} policy '${policy}'`] : [[{ source: location, options: policy }], location];
+        pathEntries.push({ path, policy: this.compileLevels([...this.globalLevels, ...levels], where), location: entry });
       }, inherited);
     });
     errors.throwIfAny();
@@ -67,6 +103,13 @@ export class CorsPolicies {
       versionFiltered,
       policy: errors.check(() => this.forHandler(controller, handler, handlerName)) ?? this.global,
     }));
+    for (const key of this.routeOverrides.keys()) {
+      if (this.usedRouteOverrides.has(key)) continue;
+      const known = [...new Set(routes.flatMap(({ controller, handlerName }) => [controller.name, `${controller.name}.${handlerName}`]))];
+      errors.check(() => {
+        throw new CorsConfigError(`${OVERRIDDEN}.routes`, `'${key}' is no controller or route of the app (write 'Controller' or 'Controller.method'; known: ${known.join(', ')})`);
+      });
+    }
     errors.throwIfAny();
     return endpoints;
   }
@@ -76,7 +119,7 @@ export class CorsPolicies {
    * name `forRoot` anyway): each field it sets comes from `forRoot` (or `forRootAsync`).
    */
   sourcesForAudit(policy: CorsPolicy): OptionSources {
-    return policy === this.global ? mergePolicyLevels([this.globalLevel]).sources : policy.sources;
+    return policy.sources;
   }
 
   /** The policy of a controller method: route `@Cors` > controller `@Cors` > named policy > `forRoot` > defaults. */
@@ -91,55 +134,67 @@ export class CorsPolicies {
   private resolve(controller: Type, handler: Function, handlerName: string): CorsPolicy {
     const onController = this.reflector.get<CorsMetadata | undefined>(CORS_METADATA, controller);
     const onRoute = this.reflector.get<CorsMetadata | undefined>(CORS_METADATA, handler);
-    if (onController === undefined && onRoute === undefined) return this.global;
+    const location = `${controller.name}.${handlerName}`;
+    const overridden = [controller.name, location].filter((key) => this.routeOverrides.has(key));
+    overridden.forEach((key) => this.usedRouteOverrides.add(key));
+    if (onController === undefined && onRoute === undefined && overridden.length === 0) return this.global;
+    // What a test overrides of one route is that route's own: it shares no compiled policy with routes of equal metadata.
+    if (overridden.length > 0) return this.compileLevels(this.levels(controller.name, onController, location, onRoute), location);
     let byRoute = this.compiled.get(onController);
     if (byRoute === undefined) {
       // A mistake of the controller's own `@Cors` is reported against the controller, not its first route.
-      if (onController !== undefined) this.compileLevels(this.levels(controller.name, onController));
+      if (onController !== undefined) this.compileLevels(this.levels(controller.name, onController), controller.name);
       this.compiled.set(onController, (byRoute = new Map()));
     }
     let policy = byRoute.get(onRoute);
     if (policy === undefined) {
-      const location = `${controller.name}.${handlerName}`;
-      policy = this.compileLevels(this.levels(controller.name, onController, location, onRoute));
+      policy = this.compileLevels(this.levels(controller.name, onController, location, onRoute), location);
       byRoute.set(onRoute, policy);
     }
     return policy;
   }
 
-  /** The levels of an endpoint's policy, most general first; the last level's source names the endpoint. */
+  /** The levels of an endpoint's policy, most general first, each followed by what a test overrides of it. */
   private levels(controllerName: string, onController: CorsMetadata | undefined, routeName?: string, onRoute?: CorsMetadata): PolicyLevel[] {
-    const levels = [this.globalLevel];
+    const levels = [...this.globalLevels];
     const name = onRoute?.policy ?? onController?.policy;
-    if (name !== undefined) levels.push(this.namedLevel(name, onRoute?.policy !== undefined ? (routeName as string) : controllerName));
+    if (name !== undefined) levels.push(...this.namedLevels(name, onRoute?.policy !== undefined ? (routeName as string) : controllerName));
     levels.push({ source: controllerName, options: onController?.options });
-    if (routeName !== undefined) levels.push({ source: routeName, options: onRoute?.options });
+    levels.push({ source: `${OVERRIDDEN}.routes['${controllerName}']`, options: this.routeOverrides.get(controllerName) });
+    if (routeName !== undefined) {
+      levels.push({ source: routeName, options: onRoute?.options });
+      levels.push({ source: `${OVERRIDDEN}.routes['${routeName}']`, options: this.routeOverrides.get(routeName) });
+    }
     return levels;
   }
 
-  private namedLevel(name: string, usedIn: string): PolicyLevel {
-    const options = this.named.get(name);
-    if (options === undefined) {
-      const known = this.named.size === 0 ? 'forRoot defines no policies' : `known: ${[...this.named.keys()].join(', ')}`;
+  private namedLevels(name: string, usedIn: string): PolicyLevel[] {
+    const levels = this.named.get(name);
+    if (levels === undefined) {
+      const known = this.named.size === 0 ? `${this.source} defines no policies` : `known: ${[...this.named.keys()].join(', ')}`;
       throw new CorsConfigError(usedIn, `unknown policy '${name}' (${known})`);
     }
-    return { source: `policy '${name}'`, options };
+    return levels;
   }
 
-  /** Compiles merged levels; an error names the last level and, for an inherited conflict, where each value came from. */
-  private compileLevels(levels: PolicyLevel[]): CorsPolicy {
+  /**
+   * Compiles merged levels under the name of the place they resolve for (`location`); an error says where a conflicting
+   * value came from, and that a test override was applied when one was.
+   */
+  private compileLevels(levels: PolicyLevel[], location: string): CorsPolicy {
     const { options, sources } = mergePolicyLevels(levels);
-    const location = levels[levels.length - 1].source;
-    return this.warn(CorsPolicy.compile(options, location, sources), location);
-  }
-
-  /** Logs what an opt-in (`dangerouslyAllow...`) let through, once however many policies inherit it. */
-  private warn(policy: CorsPolicy, location: string): CorsPolicy {
+    const overrides = levels.filter((level) => level.source.startsWith('overrideProvider(') && hasFields(level.options));
+    const named = overrides.length === 0 ? location : `${location} (with ${overrides.map((level) => level.source).join(', ')})`;
+    const policy = CorsPolicy.compile(options, named, sources);
     for (const warning of policy.warnings) {
       if (this.warned.has(warning)) continue;
       this.warned.add(warning);
-      new Logger(CORS_LOGGER_CONTEXT).warn(`${location}: ${warning}`);
+      new Logger(CORS_LOGGER_CONTEXT).warn(`${named}: ${warning}`);
     }
     return policy;
   }
+}
+
+function hasFields(options: CorsOptions | false | undefined): boolean {
+  return options === false || (options !== undefined && Object.keys(options).length > 0);
 }

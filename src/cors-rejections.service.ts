@@ -1,6 +1,6 @@
 import { ForbiddenException, Inject, Injectable, Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
-import { CORS_OPTIONS } from './cors.module-definition.js';
+import { CORS_MODULE_OPTIONS, CORS_OPTIONS } from './cors.module-definition.js';
 import type { CorsModuleOptions, CorsRejection } from './cors-options.interface.js';
 import type { PreflightRejection } from './policy/cors-policy.js';
 
@@ -22,8 +22,12 @@ export class CorsRejections {
   private readonly logger = new Logger(CORS_LOGGER_CONTEXT);
   private readonly onRejection: CorsModuleOptions['onRejection'];
 
-  constructor(@Inject(CORS_OPTIONS) options: CorsModuleOptions | undefined) {
-    this.onRejection = options?.onRejection;
+  /** A test that replaces `CORS_OPTIONS` without an `onRejection` keeps the app's (see `CORS_OPTIONS`). */
+  constructor(
+    @Inject(CORS_OPTIONS) options: CorsModuleOptions | undefined,
+    @Inject(CORS_MODULE_OPTIONS) configured: CorsModuleOptions | undefined,
+  ) {
+    this.onRejection = options?.onRejection ?? configured?.onRejection;
   }
 
   /** The body of a rejected preflight's 403: the reason, never the policy. */

@@ -6,7 +6,7 @@ import { adapterBinding } from './adapters/binding-for.js';
 import { CORS_LOGGER_CONTEXT, CORS_OPTIONS_SOURCE } from './cors.constants.js';
 import { CorsAudit } from './cors-audit.service.js';
 import { CorsFrontDoor } from './cors-front-door.js';
-import { ASYNC_OPTIONS_TYPE, CORS_OPTIONS, ConfigurableCorsModule } from './cors.module-definition.js';
+import { ASYNC_OPTIONS_TYPE, CORS_MODULE_OPTIONS, CORS_OPTIONS, CORS_OVERRIDES, ConfigurableCorsModule } from './cors.module-definition.js';
 import type { CorsModuleOptions } from './cors-options.interface.js';
 import { CorsRejections } from './cors-rejections.service.js';
 import { CorsPolicies } from './cors-policies.service.js';
@@ -23,7 +23,18 @@ import { CorsConfigError } from './policy/cors-config.error.js';
  */
 @Global()
 @Module({
-  providers: [CorsPolicies, CorsRoutes, OriginChecks, CorsRejections, HeaderOverrides, CorsFrontDoor, CorsAudit],
+  providers: [
+    // Its own provider, so that a test can replace it and the app's own options stay known (see `CORS_OPTIONS`).
+    { provide: CORS_OPTIONS, useFactory: (options: CorsModuleOptions | undefined) => options, inject: [CORS_MODULE_OPTIONS] },
+    { provide: CORS_OVERRIDES, useValue: {} },
+    CorsPolicies,
+    CorsRoutes,
+    OriginChecks,
+    CorsRejections,
+    HeaderOverrides,
+    CorsFrontDoor,
+    CorsAudit,
+  ],
   exports: [CORS_OPTIONS, CorsAudit],
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {

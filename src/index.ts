@@ -1,7 +1,7 @@
 export { CorsAudit, type CorsRouteAudit } from './cors-audit.service.js';
 export { Cors } from './cors.decorator.js';
 export { CorsModule } from './cors.module.js';
-export { CORS_OPTIONS } from './cors.module-definition.js';
+export { CORS_OPTIONS, CORS_OVERRIDES } from './cors.module-definition.js';
 export type {
   CorsEnforce,
   CorsModuleOptions,
@@ -10,6 +10,7 @@ export type {
   CorsOriginEntry,
   CorsOriginFunction,
   CorsOptionsFactory,
+  CorsOverrides,
   CorsPathPolicy,
   CorsPolicyName,
   CorsPolicyNames,
