@@ -32,7 +32,9 @@ export class CorsPolicies {
   private readonly compiled = new Map<CorsMetadata | undefined, Map<CorsMetadata | undefined, CorsPolicy>>();
   /** The last answer of `forHandler` for each handler, so a request does not read metadata again. */
   private readonly byHandler = new WeakMap<Function, { controller: Type; policy: CorsPolicy }>();
+  /** What opt-ins let through, each once however many policies inherit it: logged when the app initialises (`forRoutes`). */
   private readonly warned = new Set<string>();
+  private readonly warnings: string[] = [];
 
   /**
    * @param configured the options `forRoot` was given, or `forRootAsync`'s factory returned
@@ -111,6 +113,8 @@ export class CorsPolicies {
       });
     }
     errors.throwIfAny();
+    // Logged now rather than when the options were compiled: by now the app's own logger is in place, in every bootstrap.
+    for (const warning of this.warnings.splice(0)) new Logger(CORS_LOGGER_CONTEXT).warn(warning);
     return endpoints;
   }
 
@@ -189,7 +193,7 @@ export class CorsPolicies {
     for (const warning of policy.warnings) {
       if (this.warned.has(warning)) continue;
       this.warned.add(warning);
-      new Logger(CORS_LOGGER_CONTEXT).warn(`${named}: ${warning}`);
+      this.warnings.push(`${named}: ${warning}`);
     }
     return policy;
   }
