@@ -58,7 +58,7 @@ export class CorsPolicies {
       { source: `${OVERRIDDEN}.global`, options: overrides?.global },
     ];
     this.routeOverrides = new Map(Object.entries(overrides?.routes ?? {}));
-    const overriddenPolicies: Record<string, CorsOptions> = overrides?.policies ?? {};
+    const overriddenPolicies: Partial<Record<string, CorsOptions>> = overrides?.policies ?? {};
     for (const [name, named] of Object.entries(policies)) {
       this.named.set(name, [
         { source: `policy '${name}'`, options: named },
