@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Controller, Get, type INestApplication, Module, Post, VERSION_NEUTRAL, Version, VersioningType, type VersioningOptions } from '@nestjs/common';
 import request from 'supertest';
 import { CorsGuard } from '../../src/cors.guard.js';
@@ -73,6 +73,55 @@ class PaymentsController {
   controllers: [OrdersController, PaymentsV1Controller, PaymentsV2Controller, PaymentsController],
 })
 class VersionedModule {}
+
+/** Versions 1 and 2 of GET /ledger, each for its own origin, with `enforce: 'all'`: a disallowed GET is refused too. */
+@Cors({ enforce: 'all' })
+@Controller('ledger')
+class LedgerController {
+  @Cors({ origin: [V1_ORIGIN] }) @Version('1') @Get() v1() {
+    return recordHandled('ledger.v1', 'ledger v1');
+  }
+  @Cors({ origin: [V2_ORIGIN] }) @Version('2') @Get() v2() {
+    return recordHandled('ledger.v2', 'ledger v2');
+  }
+}
+
+@Module({ imports: [CorsModule.forRoot({ origin: ['https://app.example.com'] })], controllers: [LedgerController] })
+class EnforcedVersionsModule {}
+
+/**
+ * GET /catalog/special in versions 3 and 4, then GET /catalog/:id in versions 1 and 2, each pair a group of candidates
+ * of its own. A request for /catalog/special in version 1 is matched to the first group, by the route table as by the
+ * router; neither of its handlers takes version 1, so the router passes the request on (Express: `next()`; find-my-way:
+ * the parametric route), to version 1 of /catalog/:id, whose policy is not among the front door's candidates. Its
+ * guard then asks that policy's origin function itself, which answers asynchronously.
+ */
+const ITEM_HEADER = 'X-Item-V1';
+@Controller('catalog')
+class CatalogSpecialController {
+  @Cors({ origin: [V1_ORIGIN, V2_ORIGIN] }) @Version('3') @Get('special') v3() {
+    return recordHandled('catalog.special.v3', 'special v3');
+  }
+  @Cors({ origin: ['https://v4.example.com'] }) @Version('4') @Get('special') v4() {
+    return recordHandled('catalog.special.v4', 'special v4');
+  }
+}
+
+@Controller('catalog')
+class CatalogItemController {
+  @Cors({ origin: async (origin: string) => origin === V1_ORIGIN, exposedHeaders: [ITEM_HEADER] }) @Version('1') @Get(':id') v1() {
+    return recordHandled('catalog.item.v1', 'item v1');
+  }
+  @Cors({ origin: [V2_ORIGIN] }) @Version('2') @Get(':id') v2() {
+    return recordHandled('catalog.item.v2', 'item v2');
+  }
+}
+
+@Module({
+  imports: [CorsModule.forRoot({ origin: ['https://app.example.com'], enforce: 'all' })],
+  controllers: [CatalogSpecialController, CatalogItemController],
+})
+class FallThroughModule {}
 
 /** How each versioning type reads the version, and how a test request carries it. */
 const VERSIONINGS: Array<{ name: string; options: VersioningOptions; carry: (version: string) => Record<string, string> }> = [
@@ -205,6 +254,65 @@ describe.each(ADAPTERS)('versions a preflight cannot see, on $name ($bootstrap)'
         handled.length = 0;
         expect((await request(app.getHttpServer()).post('/orders').set('Origin', V2_ORIGIN).set(carry('2'))).status).toBe(201);
         expect(handled).toEqual(['create-v2']);
+      });
+      // Version 2's policy allows V2_ORIGIN, so the front door lets a GET /ledger from it in; version 1's handler is
+      // the one that would run, and its guard refuses the request before the handler does.
+      const canActivate = jest.spyOn(CorsGuard.prototype, 'canActivate');
+      try {
+        await withApp(await startApp(adapter, [EnforcedVersionsModule], { configure: (a) => a.enableVersioning(options) }), async (app) => {
+          handled.length = 0;
+          const refused = await request(app.getHttpServer()).get('/ledger').set('Origin', V2_ORIGIN).set(carry('1'));
+          expect(refused.status).toBe(403);
+          expect(corsHeaderNames(refused)).toEqual([]);
+          expect(handled).toEqual([]);
+          expect(canActivate).toHaveBeenCalledTimes(1);
+
+          const allowed = await request(app.getHttpServer()).get('/ledger').set('Origin', V2_ORIGIN).set(carry('2'));
+          expect(allowed.status).toBe(200);
+          expect(allowed.text).toBe('ledger v2');
+          expect(allowed.headers['access-control-allow-origin']).toBe(V2_ORIGIN);
+          expect(handled).toEqual(['ledger.v2']);
+        });
+      } finally {
+        canActivate.mockRestore();
+      }
+    });
+
+    describe('a version fall-through to a handler of another path', () => {
+      const withFallThroughApp = async (test: (app: INestApplication) => Promise<void>) =>
+        withApp(await startApp(adapter, [FallThroughModule], { configure: (a) => a.enableVersioning(options) }), test);
+      const special = (app: INestApplication, origin: string) =>
+        request(app.getHttpServer()).get('/catalog/special').set('Origin', origin).set(carry('1'));
+      let canActivate: jest.Spied<CorsGuard['canActivate']>;
+      beforeEach(() => {
+        handled.length = 0;
+        canActivate = jest.spyOn(CorsGuard.prototype, 'canActivate');
+      });
+      afterEach(() => canActivate.mockRestore());
+      /** For each call of the guard, `typeof` its answer's `then`: 'function' where it answered with a promise, having asked the handler's origin function. */
+      const guardAwaited = () => canActivate.mock.results.map(({ value }) => typeof (value as Partial<Promise<boolean>> | undefined)?.then);
+
+      it("gets the CORS headers of the handler that ran, from its own asynchronous origin function", async () => {
+        await withFallThroughApp(async (app) => {
+          const res = await special(app, V1_ORIGIN);
+          expect(res.status).toBe(200);
+          expect(res.text).toBe('item v1');
+          expect(handled).toEqual(['catalog.item.v1']);
+          expect(res.headers['access-control-allow-origin']).toBe(V1_ORIGIN);
+          // Version 3's policy, which let the request in, exposes nothing.
+          expect(res.headers['access-control-expose-headers']).toBe(ITEM_HEADER);
+          expect(guardAwaited()).toEqual(['function']);
+        });
+      });
+
+      it("is refused by the asynchronous origin function of the handler that would run, though the front door's candidates allow it", async () => {
+        await withFallThroughApp(async (app) => {
+          const res = await special(app, V2_ORIGIN);
+          expect(res.status).toBe(403);
+          expect(corsHeaderNames(res)).toEqual([]);
+          expect(handled).toEqual([]);
+          expect(guardAwaited()).toEqual(['function']);
+        });
       });
     });
   });
