@@ -92,14 +92,22 @@ describe('RouteTable', () => {
       tested++;
       return test.call(this, input);
     };
+    const lookups: Array<{ value: string | undefined; tested: number }> = [];
     try {
-      expect(table.match('PUT', '/api/c2499/42', undefined)).toBe('put2499');
-      expect(table.match('GET', '/api/c0', undefined)).toBe('list0');
-      expect(table.match('GET', '/api/nothing/here', undefined)).toBeUndefined();
+      for (const [method, path] of [['PUT', '/api/c2499/42'], ['GET', '/api/c0'], ['GET', '/api/nothing/here']]) {
+        const before = tested;
+        lookups.push({ value: table.match(method, path, undefined), tested: tested - before });
+      }
     } finally {
       RegExp.prototype.test = test;
     }
+    expect(lookups.map(({ value }) => value)).toEqual(['put2499', 'list0', undefined]);
     expect(tested).toBeLessThan(10);
+    // The index only narrows: the route it answers with is one whose whole path it tested against the request's path;
+    // a path that no route's segments lead to is answered without testing any.
+    expect(lookups[0].tested).toBeGreaterThanOrEqual(1);
+    expect(lookups[1].tested).toBeGreaterThanOrEqual(1);
+    expect(lookups[2].tested).toBe(0);
   });
 
   describe('with routes whose first segment is a parameter', () => {
@@ -241,6 +249,8 @@ describe('RouteTable', () => {
     expect(lookups.map(({ value }) => value)).toEqual(['r9999', 'r0-id', 'r5000', 'rest', undefined, undefined]);
     // At most the catch-all, the route of the request's second segment, and that of its third.
     for (const { tested } of lookups) expect(tested).toBeLessThanOrEqual(3);
+    // And at least the route it answers with: the index narrows, the route's own path decides.
+    for (const { value, tested } of lookups) if (value !== undefined) expect(tested).toBeGreaterThanOrEqual(1);
     // An empty segment is no parameter value, so no route is worth testing.
     expect(lookups[5].tested).toBe(0);
   });
