@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { CorsOptions } from '../../src/cors-options.interface.js';
 import { CorsConfigError } from '../../src/policy/cors-config.error.js';
 import { CorsPolicy, mergePolicyLevels, type PreflightRequest } from '../../src/policy/cors-policy.js';
+import { OriginTimeoutError } from '../../src/policy/origin-function.js';
 
 /** The matcher only hands the request on to a function origin. */
 const nodeRequest = {} as IncomingMessage;
@@ -257,18 +258,94 @@ describe('CorsConfigError at compile time (DESIGN §4)', () => {
     expect((error as Error).message).toContain(message);
   });
 
-  it.each<[string, CorsOptions]>([
-    ['exact origins, null and IPv6', { origin: ['https://a.example.com', 'http://localhost:3000', 'null', 'http://[::1]:8080'] }],
-    ['patterns', { origin: ['https://*.example.com', 'http://localhost:*', 'https://*.example.org:8443'] }],
-    ['an anchored, safe RegExp', { origin: [/^https:\/\/(app|admin)\.example\.com$/i] }],
-    ['a function', { origin: () => true }],
-    ["'*' without credentials", { origin: '*', methods: '*', allowedHeaders: '*' }],
-    ['custom methods', { methods: ['PATCH', 'PURGE', 'patch'] }],
-    ['maxAge 0 and status 200', { maxAge: 0, optionsSuccessStatus: 200 }],
-    ['the shortest originTimeout', { origin: () => true, originTimeout: 1 }],
-    ['the longest originTimeout a timer allows', { origin: () => true, originTimeout: 2 ** 31 - 1 }],
-    ['a function that reads the request, with its originCacheKey', { origin: (_origin, req) => req.headers.host === 'a.test', originCacheKey: (_origin, req) => req.headers.host ?? '' }],
-  ])('accepts %s', (_case, options) => {
+  /** `origin` allows each of `allowed` and none of `denied`. */
+  const admits = (policy: CorsPolicy, allowed: string[], denied: string[], request = nodeRequest) => {
+    expect(allowed.map((origin) => policy.origins.matches(origin, request))).toEqual(allowed.map(() => true));
+    expect(denied.map((origin) => policy.origins.matches(origin, request))).toEqual(denied.map(() => false));
+  };
+  const answerAfter = (ms: number) => () => new Promise<boolean>((resolve) => setTimeout(() => resolve(true), ms));
+  const withHost = (host: string) => ({ headers: { host } }) as unknown as IncomingMessage;
+
+  // Each accepted configuration also does what it says, compiled.
+  it.each<[string, CorsOptions, (policy: CorsPolicy) => void | Promise<void>]>([
+    [
+      'exact origins, null and IPv6',
+      { origin: ['https://a.example.com', 'http://localhost:3000', 'null', 'http://[::1]:8080'] },
+      (policy) =>
+        admits(
+          policy,
+          ['https://a.example.com', 'http://localhost:3000', 'null', 'http://[::1]:8080'],
+          ['https://b.example.com', 'http://localhost:3001', 'http://[::1]:8081', 'http://[::2]:8080'],
+        ),
+    ],
+    [
+      'patterns',
+      { origin: ['https://*.example.com', 'http://localhost:*', 'https://*.example.org:8443'] },
+      (policy) =>
+        admits(
+          policy,
+          ['https://app.example.com', 'https://a.b.example.com', 'http://localhost:5173', 'http://localhost', 'https://x.example.org:8443'],
+          ['https://example.com', 'https://evilexample.com', 'https://localhost:5173', 'https://x.example.org', 'https://example.org:8443'],
+        ),
+    ],
+    [
+      'an anchored, safe RegExp',
+      { origin: [/^https:\/\/(app|admin)\.example\.com$/i] },
+      (policy) => admits(policy, ['https://app.example.com', 'https://admin.example.com'], ['https://api.example.com', 'https://app.example.com.evil.com']),
+    ],
+    // The function is asked for well-formed origins only: never for 'null', which only a list can allow.
+    ['a function', { origin: () => true }, (policy) => admits(policy, ['https://any.example', 'http://localhost:3000'], ['null', 'https://any.example/', 'HTTPS://ANY.EXAMPLE'])],
+    [
+      "'*' without credentials",
+      { origin: '*', methods: '*', allowedHeaders: '*' },
+      (policy) => {
+        expect(headersOf(preflight(policy, { origin: 'https://any.example', requestMethod: 'PURGE', requestHeaders: 'X-Custom' }))).toEqual({
+          'access-control-allow-origin': '*',
+          'access-control-allow-methods': 'PURGE',
+          'access-control-allow-headers': 'accept, accept-language, content-language, content-type, x-custom',
+          'access-control-max-age': '600',
+        });
+        expect(policy.headersForActual('https://any.example')).toEqual([['access-control-allow-origin', '*']]);
+      },
+    ],
+    [
+      'custom methods',
+      { methods: ['PATCH', 'PURGE', 'patch'] },
+      (policy) => expect(['PATCH', 'PURGE', 'patch', 'GET', 'HEAD', 'Patch'].map((method) => policy.allowsMethod(method))).toEqual([true, true, true, false, false, false]),
+    ],
+    [
+      'maxAge 0 and status 200',
+      { origin: [APP], maxAge: 0, optionsSuccessStatus: 200 },
+      (policy) => {
+        const answer = preflight(policy);
+        expect(answer).toMatchObject({ accepted: true, status: 200 });
+        expect(headersOf(answer)['access-control-max-age']).toBe('0');
+      },
+    ],
+    [
+      'the shortest originTimeout',
+      { origin: answerAfter(50), originTimeout: 1 },
+      async (policy) => {
+        await expect(Promise.resolve(policy.origins.matches(APP, nodeRequest))).rejects.toBeInstanceOf(OriginTimeoutError);
+      },
+    ],
+    [
+      'the longest originTimeout a timer allows',
+      { origin: answerAfter(20), originTimeout: 2 ** 31 - 1 },
+      async (policy) => {
+        await expect(Promise.resolve(policy.origins.matches(APP, nodeRequest))).resolves.toBe(true);
+      },
+    ],
+    [
+      'a function that reads the request, with its originCacheKey',
+      { origin: (_origin, req) => req.headers.host === 'a.test', originCacheKey: (_origin, req) => req.headers.host ?? '' },
+      (policy) => {
+        admits(policy, [APP], [], withHost('a.test'));
+        admits(policy, [], [APP], withHost('b.test'));
+      },
+    ],
+  ])('accepts %s', async (_case, options, check) => {
     expect(() => CorsPolicy.compile(options, 'forRoot')).not.toThrow();
+    await check(CorsPolicy.compile(options, 'forRoot'));
   });
 });

@@ -98,15 +98,19 @@ describe('RegExp origins', () => {
       new RegExp(`look-alike gap: .* so it allows ${allowed.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\. Write \\\\\\. for a dot and \\[a-z0-9-\\] for the characters of a label`),
     );
   });
-  it.each([
-    ['an escaped dot', /^https:\/\/app\.example\.com$/],
-    ['a dot in a character class', /^https:\/\/app[.]example[.]com$/],
-    ['a class without the dot', /^https:\/\/[^.]+\.example\.com$/],
-    ['\\w for a label', /^https:\/\/\w+\.example\.com$/],
+  // Each accepted RegExp also matches, compiled, the origins it names and no others.
+  it.each<[string, RegExp, string[], string[]]>([
+    ['an escaped dot', /^https:\/\/app\.example\.com$/, ['https://app.example.com'], ['https://appxexample.com', 'https://app.example.co']],
+    ['a dot in a character class', /^https:\/\/app[.]example[.]com$/, ['https://app.example.com'], ['https://app-example.com', 'https://appxexample.com']],
+    ['a class without the dot', /^https:\/\/[^.]+\.example\.com$/, ['https://a.example.com'], ['https://a.b.example.com', 'https://example.com']],
+    ['\\w for a label', /^https:\/\/\w+\.example\.com$/, ['https://abc.example.com'], ['https://a-b.example.com', 'https://example.com']],
     // On a real origin, neither of the two can stand where a dot is: a label never starts with one, nor has two in a row.
-    ['.{2} as a two-character label', /^https:\/\/.{2}\.example\.com$/],
-  ])('accepts %s', (_case, pattern) => {
+    ['.{2} as a two-character label', /^https:\/\/.{2}\.example\.com$/, ['https://ab.example.com'], ['https://a.example.com', 'https://abc.example.com']],
+  ])('accepts %s', (_case, pattern, allowed, denied) => {
     expect(() => OriginMatcher.compile([pattern], 'forRoot')).not.toThrow();
+    const matcher = OriginMatcher.compile([pattern], 'forRoot');
+    expect(allowed.map((origin) => matcher.matches(origin, nodeRequest))).toEqual(allowed.map(() => true));
+    expect(denied.map((origin) => matcher.matches(origin, nodeRequest))).toEqual(denied.map(() => false));
   });
   it('matches only a dot where the dot is written out', () => {
     expect(OriginMatcher.compile([/^https:\/\/app[.]example[.]com$/], 'forRoot').matches('https://app-example.com', nodeRequest)).toBe(false);
