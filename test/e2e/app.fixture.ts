@@ -27,7 +27,7 @@ export const APP_ORIGIN = 'https://app.example.com';
 export const PARTNER_ORIGIN = 'https://partner.example.net';
 export const EVIL_ORIGIN = 'https://evil.example';
 
-/** The global policy of DESIGN.md's example. */
+/** The global policy of the README's Quickstart, without its pattern origin (`https://*.example.org`). */
 export const GLOBAL_POLICY: CorsModuleOptions = {
   origin: [APP_ORIGIN],
   credentials: true,

@@ -7,8 +7,8 @@ import { ADAPTERS, type AdapterCase, appModule, corsHeaderNames, startApp, withA
 
 /**
  * The behaviours of Starlette's tests/middleware/test_cors.py, each under the name of the Starlette test it mirrors.
- * Where nestjs-cors deliberately differs (DESIGN.md: 403 instead of 400, '*' with credentials refused at startup,
- * safelisted headers in lower case), the test name says so.
+ * Where nestjs-cors deliberately differs (README.md, "What a request gets" and "Startup validation": 403 instead of
+ * 400, '*' with credentials refused at startup, safelisted headers in lower case), the test name says so.
  */
 @Controller()
 class HomeController {

@@ -193,7 +193,7 @@ describe('mergePolicyLevels', () => {
   });
 });
 
-describe('CorsConfigError at compile time (DESIGN §4)', () => {
+describe('CorsConfigError at compile time (README: Startup validation)', () => {
   it.each<[string, CorsOptions, string]>([
     ["credentials with origin '*'", { origin: '*', credentials: true }, 'credentials cannot be used with'],
     ['an origin with a path', { origin: ['https://a.example.com/app'] }, 'has a path'],
