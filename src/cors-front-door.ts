@@ -167,9 +167,10 @@ export class CorsFrontDoor {
     const chosen = candidates.allowingActual(originAllowed, method);
     const headers = chosen >= 0 ? candidates.policies[chosen].headersForActual(origin) : NO_HEADERS;
     writeOnHead(response, this.crossOriginHead(candidates.vary, headers));
-    // Several candidates (a version the request carries picks one): the guard of the handler that runs decides, unless
-    // every one of them would refuse the request, which is then refused here, before the app runs.
-    if (candidates.policies.length > 1 && (chosen >= 0 || !candidates.allRefuse(method))) {
+    // Several candidates (a version the request carries picks one), or a route that passes on the versions it does not
+    // take: the guard of the handler that runs decides, unless every candidate would refuse the request, which is then
+    // refused here, before the app runs.
+    if ((candidates.policies.length > 1 || target.passesOn) && (chosen >= 0 || !candidates.allRefuse(method))) {
       leaveDecision(request, { app: this.app, candidates, origin, originAllowed });
       return undefined;
     }

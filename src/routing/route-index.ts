@@ -45,6 +45,11 @@ export interface RouteTarget {
   handler?: string;
   /** The index in `entries` of the route that matched (the first of a version group), a `paths` entry, or the rest. */
   entry: number;
+  /**
+   * Every handler of the route is behind a version filter: a request whose version none of them takes goes on to a
+   * later route, perhaps of another path (a parameter, a wildcard), whose guard must then decide.
+   */
+  passesOn?: boolean;
 }
 
 /** How the adapter routes, as far as the index needs it. */
@@ -143,7 +148,8 @@ export class RouteIndex {
       definitions.map(({ value: { members, first }, ...definition }) => {
         const policies = [...new Set(members.map((member) => member.policy))];
         if (policies.length > 1) guarded.push(...members.map((member) => member.handlerFunction));
-        return { ...definition, value: { candidates: this.candidatesOf(policies), handler: members.map((member) => member.handler).join(' | '), entry: first } };
+        const passesOn = members.every((member) => member.versionFiltered);
+        return { ...definition, value: { candidates: this.candidatesOf(policies), handler: members.map((member) => member.handler).join(' | '), entry: first, passesOn } };
       }),
       matching,
       this.syntax,

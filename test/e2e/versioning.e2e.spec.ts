@@ -117,9 +117,29 @@ class CatalogItemController {
   }
 }
 
+/** The same, with one policy for the versions of /shelf/special: the front door had no decision to leave for the guard. */
+const SHELF_ORIGIN = 'https://shelf.example.com';
+@Cors({ origin: [SHELF_ORIGIN] })
+@Controller('shelf')
+class ShelfSpecialController {
+  @Version('3') @Get('special') v3() {
+    return recordHandled('shelf.special.v3', 'special v3');
+  }
+}
+
+@Controller('shelf')
+class ShelfItemController {
+  @Cors({ origin: [V1_ORIGIN] }) @Version('1') @Get(':id') v1() {
+    return recordHandled('shelf.item.v1', 'item v1');
+  }
+  @Cors({ origin: [V2_ORIGIN] }) @Version('2') @Get(':id') v2() {
+    return recordHandled('shelf.item.v2', 'item v2');
+  }
+}
+
 @Module({
   imports: [CorsModule.forRoot({ origin: ['https://app.example.com'], enforce: 'all' })],
-  controllers: [CatalogSpecialController, CatalogItemController],
+  controllers: [CatalogSpecialController, CatalogItemController, ShelfSpecialController, ShelfItemController],
 })
 class FallThroughModule {}
 
@@ -291,6 +311,15 @@ describe.each(ADAPTERS)('versions a preflight cannot see, on $name ($bootstrap)'
       afterEach(() => canActivate.mockRestore());
       /** For each call of the guard, `typeof` its answer's `then`: 'function' where it answered with a promise, having asked the handler's origin function. */
       const guardAwaited = () => canActivate.mock.results.map(({ value }) => typeof (value as Partial<Promise<boolean>> | undefined)?.then);
+
+      it("is refused by the policy of the handler that would run where the route it passed on has one policy", async () => {
+        await withFallThroughApp(async (app) => {
+          const res = await request(app.getHttpServer()).get('/shelf/special').set('Origin', SHELF_ORIGIN).set(carry('1'));
+          expect(res.status).toBe(403);
+          expect(res.headers['access-control-allow-origin']).toBeUndefined();
+          expect(handled).toEqual([]);
+        });
+      });
 
       it("gets the CORS headers of the handler that ran, from its own asynchronous origin function", async () => {
         await withFallThroughApp(async (app) => {
