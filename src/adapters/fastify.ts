@@ -5,6 +5,7 @@ import type { AdapterBinding, Next } from './adapter-binding.js';
 type OnRequestHook = (request: { raw: IncomingMessage }, reply: { raw: ServerResponse }, done: Next) => void;
 
 interface RouterOptions {
+  maxParamLength?: number;
   ignoreDuplicateSlashes?: boolean;
   useSemicolonDelimiter?: boolean;
 }
@@ -12,7 +13,7 @@ interface RouterOptions {
 interface FastifyInstance {
   addHook(name: 'onRequest', hook: OnRequestHook): unknown;
   /** Fastify 5 takes router options at the top level (deprecated) or under `routerOptions`. */
-  initialConfig: RouterOptions & { routerOptions?: RouterOptions; maxParamLength?: number };
+  initialConfig: RouterOptions & { routerOptions?: RouterOptions };
 }
 
 interface FastifyAdapter {
@@ -46,9 +47,14 @@ export function fastifyBinding(adapter: FastifyAdapter): AdapterBinding {
       const path = query === -1 ? target : target.slice(0, query);
       return rewritten.test(path) ? adapter.sanitizeUrl(target) : path;
     },
-    // Nest 11 reports nothing: Fastify's defaults, and the parameter bound the instance was given.
-    pathMatching: () =>
-      adapter.getRouteMatchingOptions?.() ?? { caseSensitive: true, ignoreTrailingSlash: false, maxParamLength: instance.initialConfig.maxParamLength ?? 100 },
+    // Nest 11 reports no parameter bound (and no options at all before 11.1): Fastify's defaults, and the bound the
+    // instance was given.
+    pathMatching: () => ({
+      caseSensitive: true,
+      ignoreTrailingSlash: false,
+      maxParamLength: instance.initialConfig.routerOptions?.maxParamLength ?? instance.initialConfig.maxParamLength ?? 100,
+      ...adapter.getRouteMatchingOptions?.(),
+    }),
     hostOf: (request) => {
       if (requestPrototype === undefined) return request.headers.host;
       const view = Object.create(requestPrototype, { raw: { value: request }, headers: { value: request.headers } }) as { host?: string };

@@ -228,3 +228,14 @@ export class CapturingLogger implements LoggerService {
     this.lines.push({ level: 'debug', message, context });
   }
 }
+
+/**
+ * Sets a header on the response an exception filter got. On Fastify a filter gets Node's response for an error that
+ * no route handler threw (Nest middleware's, or nestjs-cors's refusal), and NestJS 11's Fastify adapter cannot set a
+ * header on one (`setHeader()` calls the reply's `header()`): a filter that must work there sets it on Node's.
+ */
+export function setFilterHeader(adapter: { setHeader(response: unknown, name: string, value: string): unknown }, response: unknown, name: string, value: string): void {
+  const node = response as { setHeader?: (name: string, value: string) => unknown; status?: unknown };
+  if (typeof node.setHeader === 'function' && node.status === undefined) node.setHeader(name, value);
+  else adapter.setHeader(response, name, value);
+}

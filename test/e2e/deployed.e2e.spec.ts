@@ -26,7 +26,7 @@ import fastify from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import request from 'supertest';
 import { Cors, CorsModule } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, APP_ORIGIN, EVIL_ORIGIN, GLOBAL_POLICY, corsHeaderNames, handled, recordHandled, startApp } from './app.fixture.js';
+import { ADAPTERS, type AdapterCase, APP_ORIGIN, EVIL_ORIGIN, GLOBAL_POLICY, corsHeaderNames, handled, recordHandled, setFilterHeader, startApp } from './app.fixture.js';
 
 /** What ran of the app for a request, in order: `main.ts`'s `app.use()`, Nest middleware, instance hooks. */
 const ran: string[] = [];
@@ -64,7 +64,7 @@ class ProblemFilter implements ExceptionFilter {
     const status = exception instanceof HttpException ? exception.getStatus() : 500;
     const adapter = this.app().getHttpAdapter();
     const response = host.switchToHttp().getResponse();
-    adapter.setHeader(response, 'Content-Type', 'application/problem+json');
+    setFilterHeader(adapter, response, 'Content-Type', 'application/problem+json');
     adapter.reply(response, JSON.stringify({ status, detail: exception instanceof Error ? exception.message : 'error' }), status);
   }
 }

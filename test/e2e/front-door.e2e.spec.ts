@@ -20,7 +20,7 @@ import expressApp from 'express';
 import request from 'supertest';
 import { CorsGuard } from '../../src/cors.guard.js';
 import { CorsModule } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, APP_ORIGIN, EVIL_ORIGIN, GLOBAL_POLICY, UsersController, handled, startApp, withApp } from './app.fixture.js';
+import { ADAPTERS, type AdapterCase, APP_ORIGIN, EVIL_ORIGIN, GLOBAL_POLICY, UsersController, handled, setFilterHeader, startApp, withApp } from './app.fixture.js';
 
 /** Paths served outside Nest's controllers: an `app.use()` mount and a route of the adapter's own instance. */
 const OUTSIDE_PATHS = ['/mounted', '/native'];
@@ -34,7 +34,7 @@ class ProblemDetailsFilter implements ExceptionFilter {
     const status = exception instanceof HttpException ? exception.getStatus() : 500;
     const detail = exception instanceof HttpException ? exception.message : 'Internal error';
     const response = host.switchToHttp().getResponse();
-    this.adapter().setHeader(response, 'Content-Type', 'application/problem+json');
+    setFilterHeader(this.adapter(), response, 'Content-Type', 'application/problem+json');
     this.adapter().reply(response, JSON.stringify({ status, title: 'Request refused', detail }), status);
   }
 }
