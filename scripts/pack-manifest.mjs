@@ -13,7 +13,7 @@
 // one is ever overwritten, and the next pack first restores what a pack whose watcher died too left behind.
 //   node scripts/pack-manifest.mjs restore   by hand, puts back what such a pack left.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

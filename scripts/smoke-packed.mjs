@@ -58,7 +58,7 @@ try {
   if (leftIn.length > 0) {
     throw new Error(`the packed package.json still has ${leftIn.join(' and ')}: ${JSON.stringify(inTarball.scripts)}`);
   }
-  const { scripts, devDependencies, ...rest } = committed;
+  const { scripts, devDependencies: _devDependencies, ...rest } = committed;
   if (!isDeepStrictEqual(inTarball, rest)) {
     throw new Error(`the packed package.json differs from the committed one in more than scripts and devDependencies:\n${JSON.stringify(inTarball, null, 2)}`);
   }

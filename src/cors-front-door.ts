@@ -190,17 +190,12 @@ export class CorsFrontDoor {
    * 403 (on Fastify, routing is done before any middleware runs, so the method it was decided with is the one routed).
    */
   private watchMethod(request: IncomingMessage, response: ServerResponse, origin: string): void {
-    const frontDoor = this;
     let decided = request.method;
-    Object.defineProperty(request, 'method', {
-      configurable: true,
-      enumerable: true,
-      get: () => decided,
-      set(method: string) {
-        if (method !== decided) frontDoor.decideAgain(this as IncomingMessage, response, origin, method);
-        decided = method;
-      },
-    });
+    const assign = (method: string) => {
+      if (method !== decided) this.decideAgain(request, response, origin, method);
+      decided = method;
+    };
+    Object.defineProperty(request, 'method', { configurable: true, enumerable: true, get: () => decided, set: assign });
   }
 
   private decideAgain(request: IncomingMessage, response: ServerResponse, origin: string, method: string): void {

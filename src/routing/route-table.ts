@@ -169,7 +169,8 @@ export class RouteTable<T> {
    */
   private literalKey(text: string): SegmentKey {
     if (this.caseSensitive) return text;
-    return /^[\x00-\x7f]*$/.test(text) ? text.toLowerCase() : undefined;
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return undefined;
+    return text.toLowerCase();
   }
 }
 

@@ -240,8 +240,8 @@ describe('the CORS playground with CORS_ORIGINS set', () => {
 describe("the playground's output", () => {
   it("prints Nest's startup lines for npm start, and nothing at the levels a test passes", async () => {
     const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    let loud = '';
-    let quiet = '';
+    let loud: string;
+    let quiet: string;
     try {
       await (await startPlayground(0, 0)).close();
       loud = write.mock.calls.map(([chunk]) => String(chunk)).join('');
