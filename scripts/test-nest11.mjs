@@ -6,7 +6,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const NEST_11 = ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', '@nestjs/platform-fastify', '@nestjs/testing'];
+const NEST_11 = [
+  ...['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', '@nestjs/platform-fastify', '@nestjs/testing'],
+  ...['@nestjs/websockets', '@nestjs/platform-ws', '@nestjs/platform-socket.io'],
+];
 const NOT_NEEDED = [
   ...['@sparticuz/chromium', 'playwright-core', 'autocannon', '@types/autocannon', 'publint', '@arethetypeswrong/cli', 'puppeteer-core'],
   // test/graphql only; @nestjs/graphql, @nestjs/apollo and @nestjs/mercurius 14 have peer dependencies on @nestjs/* ^12.

@@ -9,14 +9,18 @@ import type { IndexEntry } from './routing/route-index.js';
 const FIELDS = ['origin', 'credentials', 'methods', 'allowedHeaders', 'exposedHeaders', 'maxAge', 'enforce', 'reportOnly'] as const;
 type AuditedField = (typeof FIELDS)[number];
 
-/** The effective CORS policy of one route, or of the paths no controller serves. */
+/** The effective CORS policy of one route or WebSocket gateway, or of the paths no controller serves. */
 export interface CorsRouteAudit {
-  /** `GET`, `POST`, ...; `ALL` for a `paths` entry and for the other paths. */
+  /** `GET`, `POST`, ...; `WS` for a WebSocket gateway; `ALL` for a `paths` entry and for the other paths. */
   method: string;
-  /** The full path as the adapter serves it (global prefix, versions, RouterModule paths); `*` for the other paths. */
+  /**
+   * The full path as the adapter serves it (global prefix, versions, RouterModule paths); for a gateway, the path its
+   * server takes handshakes at (`ws`: that path; socket.io: every target that starts with it, its polling requests
+   * included); `*` for the other paths.
+   */
   path: string;
   hosts?: string[];
-  /** `Controller.method`, `forRoot paths[0]`, or `(no route)` for the paths nothing else covers. */
+  /** `Controller.method`, a gateway class, `forRoot paths[0]`, or `(no route)` for the paths nothing else covers. */
   handler: string;
   /** Each allowed origin as configured: exact origins and patterns as written, RegExps as `/.../`, a function as `function name`. */
   origin: string[];
@@ -52,14 +56,15 @@ export class CorsAudit {
 
   /**
    * The entry of `routes()` whose policy nestjs-cors applies to a request for `method` at `path` on `host`, found
-   * with the same route table as the front door that decides every request, after `app.init()`: the controller route
-   * the adapter would run (global prefix, versions, RouterModule paths, host; the adapter's case and trailing-slash
-   * rules; HEAD reaches GET routes), else the first matching `paths` entry, else the entry for the other paths
-   * (`ALL *`, `(no route)`). Handlers that only a header, media-type or custom version tells apart are one route to
+   * with the same route table as the front door that decides every request, after `app.init()`: the socket.io
+   * gateway whose server answers it (its polling requests), else the controller route the adapter would run (global
+   * prefix, versions, RouterModule paths, host; the adapter's case and trailing-slash rules; HEAD reaches GET routes),
+   * else the first matching `paths` entry, else the entry for the other paths (`ALL *`, `(no route)`). Handlers that only a header, media-type or custom version tells apart are one route to
    * the front door; this gives the first of them in the adapter's order.
    *
    * @param method the request's method; for a preflight, the method it announces (`Access-Control-Request-Method`),
-   *   as a preflight is answered with the policy of the request it announces
+   *   as a preflight is answered with the policy of the request it announces; `WS` for an upgrade (a WebSocket
+   *   handshake), which reaches a gateway, else its `paths` entry, else the other paths' entry
    * @param path the request target as sent, e.g. `/api/users/7?page=2` (the query string is ignored)
    * @param host the `Host` the request addressed (a port is ignored), as the adapter reads it (behind a proxy the
    *   adapter trusts, `X-Forwarded-Host`); only host-bound controllers (`@Controller({ host })`) look at it

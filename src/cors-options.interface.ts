@@ -136,9 +136,12 @@ export interface CorsPathPolicy {
 /** Why a CORS request or preflight was not allowed. */
 export type CorsRejectionReason = 'origin not allowed' | 'method not allowed' | 'header not allowed';
 
-/** A rejected preflight, or a cross-origin request that was refused, reported or left without CORS headers. */
+/**
+ * A rejected preflight, a cross-origin request that was refused, reported or left without CORS headers, or a
+ * cross-origin upgrade (a WebSocket handshake) that was refused or reported.
+ */
 export interface CorsRejection {
-  kind: 'preflight' | 'request';
+  kind: 'preflight' | 'request' | 'upgrade';
   reason: CorsRejectionReason;
   /**
    * `rejected`: a preflight answered 403; `refused`: a request answered 403 (`enforce`); `reported`: a request
@@ -149,7 +152,10 @@ export interface CorsRejection {
   /** The request's method; for a preflight, the method it announces. */
   method: string;
   path: string;
-  /** `Controller.method` of the route, where one matched (several, joined by ` | `, behind a version filter). */
+  /**
+   * `Controller.method` of the route, where one matched (several, joined by ` | `, behind a version filter); the
+   * gateway class where a WebSocket gateway serves the path (its upgrades, socket.io's polling requests).
+   */
   handler?: string;
 }
 

@@ -119,6 +119,15 @@ export class CorsPolicies {
   }
 
   /**
+   * The policy `@Cors()` on a WebSocket gateway class gives its handshakes (and socket.io's polling requests): over
+   * the named policy and `forRoot`, field by field; `undefined` without one. A mistake names the gateway class.
+   */
+  forGateway(gateway: Type): CorsPolicy | undefined {
+    const onClass = this.reflector.get<CorsMetadata | undefined>(CORS_METADATA, gateway);
+    return onClass === undefined ? undefined : this.compileLevels(this.levels(gateway.name, onClass));
+  }
+
+  /**
    * Where each field of `policy` came from, for the audit. The global policy is compiled without sources (its errors
    * name `forRoot` anyway): each field it sets comes from `forRoot` (or `forRootAsync`).
    */

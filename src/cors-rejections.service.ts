@@ -35,6 +35,11 @@ export class CorsRejections {
     return `${MESSAGES.rejected}: ${reason}`;
   }
 
+  /** The body of a refused upgrade's 403, written on its socket: no exception filter answers an upgrade. */
+  upgradeAnswer(reason: PreflightRejection): string {
+    return `${MESSAGES.refused}: ${reason}`;
+  }
+
   /** The exception a refused actual request is answered with, by the app's exception filters. */
   refusal(reason: PreflightRejection): ForbiddenException {
     return new ForbiddenException(`${MESSAGES.refused}: ${reason}`);

@@ -3,11 +3,13 @@ import { Injectable } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { AdapterBinding } from './adapters/adapter-binding.js';
 import { CorsGuard } from './cors.guard.js';
+import { appGateways, warnOnRefusedPolling } from './cors-gateways.js';
 import { CorsPolicies } from './cors-policies.service.js';
 import { discoverRoutes, guardFirst, pathToRegexpSyntax } from './nest-internals.js';
 import { hostOf, pathOf } from './node-request.js';
+import { ConfigErrors } from './policy/cors-config.error.js';
 import { isPreflight } from './policy/request-facts.js';
-import { type Endpoint, type IndexEntry, RouteIndex, type RouteTarget } from './routing/route-index.js';
+import { type Endpoint, type GatewayEndpoint, type IndexEntry, RouteIndex, type RouteTarget } from './routing/route-index.js';
 
 /** The one guard every handler a preflight cannot tell apart shares (see `CorsGuard`). */
 const VERSIONED_HANDLER_GUARD = new CorsGuard();
@@ -29,18 +31,24 @@ export class CorsRoutes {
     private readonly config: ApplicationConfig,
     private readonly adapterHost: HttpAdapterHost,
   ) {
-    this.index = this.indexOf([], undefined);
+    this.index = this.indexOf([], [], undefined);
   }
 
   /**
-   * Lists every controller route with its policy (stopping the bootstrap on any mistake) and gives the guard to the
-   * handlers a preflight cannot tell apart. Called once `main.ts` has set the global prefix and versioning, and before
-   * Nest registers the routes (it reads a handler's guards then).
+   * Lists every controller route and WebSocket gateway with its policy (stopping the bootstrap on any mistake) and
+   * gives the guard to the handlers a preflight cannot tell apart. Called once `main.ts` has set the global prefix and
+   * versioning, and before Nest registers the routes (it reads a handler's guards then); the gateways are connected
+   * to their servers by then.
    */
   build(binding: AdapterBinding | undefined): void {
     this.binding = binding;
-    const endpoints = this.policies.forRoutes(discoverRoutes(this.modules, this.config, this.adapterHost.httpAdapter));
-    this.index = this.indexOf(endpoints, binding);
+    const errors = new ConfigErrors();
+    const adapter = this.adapterHost.httpAdapter;
+    const endpoints = errors.check(() => this.policies.forRoutes(discoverRoutes(this.modules, this.config, adapter))) ?? [];
+    const gateways = appGateways(this.modules, this.config, adapter?.getHttpServer(), this.policies, errors);
+    errors.throwIfAny();
+    this.index = this.indexOf(endpoints, gateways, binding);
+    warnOnRefusedPolling(gateways, this.index.entries.slice(endpoints.length, endpoints.length + gateways.length).map(({ policy }) => policy));
     for (const handler of this.index.guardedHandlers) guardFirst(handler, VERSIONED_HANDLER_GUARD);
   }
 
@@ -49,7 +57,12 @@ export class CorsRoutes {
     return this.index.forRequest(method, request, () => this.hostOf(request));
   }
 
-  /** The `Controller.method` of a rejected request's target, where a controller route serves it. */
+  /** What an upgrade (a WebSocket handshake) reaches: its gateway, else its `paths` entry, else the rest. */
+  forUpgrade(request: IncomingMessage): RouteTarget {
+    return this.index.forUpgrade(request.url ?? '/');
+  }
+
+  /** The `Controller.method` of a rejected request's target (`UPGRADE` for an upgrade), where a route or gateway serves it. */
   handlerOf(target: RouteTarget, method: string, request: IncomingMessage): string | undefined {
     return this.index.handlerOf(target, method, request, () => this.hostOf(request));
   }
@@ -81,9 +94,9 @@ export class CorsRoutes {
     return hostOf(request, this.adapterHostOf);
   }
 
-  private indexOf(endpoints: readonly Endpoint[], binding: AdapterBinding | undefined): RouteIndex {
+  private indexOf(endpoints: readonly Endpoint[], gateways: readonly GatewayEndpoint[], binding: AdapterBinding | undefined): RouteIndex {
     // Without a binding no request reaches the front door; the audit still lists the routes, matched plainly.
     const routing = binding ?? { routingPath: (target: string) => target, pathMatching: () => ({ caseSensitive: true, ignoreTrailingSlash: false }), hostOf: () => undefined };
-    return new RouteIndex(endpoints, this.policies.pathEntries, this.policies.global, routing, pathToRegexpSyntax);
+    return new RouteIndex(endpoints, gateways, this.policies.pathEntries, this.policies.global, routing, pathToRegexpSyntax);
   }
 }

@@ -11,6 +11,7 @@ import type { CorsModuleOptions } from './cors-options.interface.js';
 import { CorsRejections } from './cors-rejections.service.js';
 import { CorsPolicies } from './cors-policies.service.js';
 import { CorsRoutes } from './cors-routes.service.js';
+import { CorsUpgrades } from './cors-upgrades.js';
 import { HeaderOverrides } from './header-overrides.js';
 import { importsModule } from './nest-internals.js';
 import { OriginChecks } from './origin-checks.service.js';
@@ -19,7 +20,8 @@ import { CorsConfigError } from './policy/cors-config.error.js';
 /**
  * Per-endpoint CORS. Import it once, with `forRoot()` or `forRootAsync()`: it is global, and puts its front door
  * ahead of everything else the app runs, for every path and method: first among the HTTP server's `request`
- * listeners, and first inside the adapter for requests that reach it otherwise.
+ * listeners, and first inside the adapter for requests that reach it otherwise; and ahead of every `upgrade`
+ * listener (WebSocket gateways).
  */
 @Global()
 @Module({
@@ -33,6 +35,7 @@ import { CorsConfigError } from './policy/cors-config.error.js';
     CorsRejections,
     HeaderOverrides,
     CorsFrontDoor,
+    CorsUpgrades,
     CorsAudit,
   ],
   exports: [CORS_OPTIONS, CorsAudit],
@@ -44,6 +47,7 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly frontDoor: CorsFrontDoor,
+    private readonly upgrades: CorsUpgrades,
     private readonly routes: CorsRoutes,
     private readonly modules: ModulesContainer,
   ) {
@@ -75,15 +79,19 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
   }
 
   /**
-   * Nest configures middleware after `main.ts` has set the prefix and versioning, and before it registers routes. The
-   * HTTP server exists by then in every bootstrap (`NestFactory.create()` makes it after the modules, a testing module
-   * before), with the adapter's app or router as its listener: the front door goes ahead of it.
+   * Nest configures middleware after `main.ts` has set the prefix and versioning, after it has connected the
+   * WebSocket gateways to their servers, and before it registers routes. The HTTP server exists by then in every
+   * bootstrap (`NestFactory.create()` makes it after the modules, a testing module before), with the adapter's app or
+   * router (and engine.io's listener) as its `request` listeners: the front door goes ahead of them, and ahead of
+   * every `upgrade` listener.
    */
   configure(): void {
     checkImportedOnce(this.modules);
     this.routes.build(this.binding);
     const server: Server | undefined = this.adapterHost.httpAdapter?.getHttpServer();
-    if (server !== undefined && this.binding !== undefined) this.frontDoor.bindServer(server);
+    if (server === undefined || this.binding === undefined) return;
+    this.frontDoor.bindServer(server);
+    this.upgrades.bindServer(server);
   }
 }
 

@@ -2,7 +2,8 @@
  * Every reach into NestJS beyond its public API, in one place: what a newer Nest changes breaks here, and only here.
  * Nest's own `RoutePathFactory` and `PathsExplorer` list the routes exactly as its router registers them; its
  * `RouterExceptionFilters` give a refusal the app's global filters; its `LegacyRouteConverter` reads route paths in
- * an older syntax; `GUARDS_METADATA` and `MODULE_METADATA` are the keys its decorators write.
+ * an older syntax; `GUARDS_METADATA` and `MODULE_METADATA` are the keys its decorators write; the gateway keys are
+ * those `@WebSocketGateway()` writes, and the WebSocket adapter is the one `ApplicationConfig` holds.
  */
 import { type CanActivate, type DynamicModule, RequestMethod, type Type, type VersioningOptions, VersioningType } from '@nestjs/common';
 import { GUARDS_METADATA, HOST_METADATA, MODULE_METADATA, MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
@@ -13,7 +14,34 @@ import { LegacyRouteConverter } from '@nestjs/core/router/legacy-route-converter
 import { PathsExplorer } from '@nestjs/core/router/paths-explorer.js';
 import { RoutePathFactory } from '@nestjs/core/router/route-path-factory.js';
 import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters.js';
+import type { GatewayTransport } from './routing/gateway-table.js';
 import { mostSpecificFirst } from './routing/route-order.js';
+
+/**
+ * The metadata keys `@WebSocketGateway()` writes (`@nestjs/websockets`'s `GATEWAY_METADATA`, `PORT_METADATA`,
+ * `GATEWAY_OPTIONS`), spelled out so that the package, an optional peer, is never loaded.
+ */
+const GATEWAY_METADATA = 'websockets:is_gateway';
+const PORT_METADATA = 'port';
+const GATEWAY_OPTIONS = 'websockets:gateway_options';
+
+/** A class decorated with `@WebSocketGateway()`, with the port and options it was given. */
+export interface DiscoveredGateway {
+  gateway: Type;
+  /** `0`: served on the app's HTTP server; any other: on a server of its own, listening on that port. */
+  port: number;
+  options: { path?: unknown; namespace?: unknown; cors?: unknown; transports?: unknown; addTrailingSlash?: unknown };
+}
+
+/** The app's WebSocket adapter, as far as nestjs-cors needs it. */
+export interface WebSocketAdapterFacts {
+  /** The transport of Nest's `WsAdapter` or `IoAdapter` (or a subclass); `undefined` for any other adapter. */
+  transport: GatewayTransport | undefined;
+  /** Its class name, for messages. */
+  name: string;
+  /** The HTTP server it serves gateways without a port on (the app's, unless it was built without the app). */
+  httpServer: unknown;
+}
 
 /** A route as the adapter serves it, with the controller method that handles it. */
 export interface DiscoveredRoute {
@@ -95,6 +123,34 @@ export function discoverRoutes(
   const orderSensitive = adapter?.isRouteOrderSensitive?.() ?? adapter?.getType() !== 'fastify';
   const sorted = !orderSensitive || config.getRouteResolutionStrategy?.() === 'specificity';
   return sorted ? mostSpecificFirst(routes) : routes;
+}
+
+/** Every gateway class among the app's providers (a class provided by several modules, once). */
+export function discoverGateways(modules: ModulesContainer): DiscoveredGateway[] {
+  const gateways = new Map<Type, DiscoveredGateway>();
+  for (const module of modules.values()) {
+    for (const { metatype } of module.providers.values()) {
+      if (typeof metatype !== 'function' || gateways.has(metatype as Type) || Reflect.getMetadata(GATEWAY_METADATA, metatype) !== true) continue;
+      const gateway = metatype as Type;
+      gateways.set(gateway, { gateway, port: Reflect.getMetadata(PORT_METADATA, gateway) || 0, options: Reflect.getMetadata(GATEWAY_OPTIONS, gateway) ?? {} });
+    }
+  }
+  return [...gateways.values()];
+}
+
+/**
+ * The WebSocket adapter of the app: the one `app.useWebSocketAdapter()` set, or the `IoAdapter` Nest makes when the
+ * first gateway connects (before any module's `configure()`); `undefined` where the app has neither.
+ */
+export function webSocketAdapterOf(config: ApplicationConfig): WebSocketAdapterFacts | undefined {
+  const adapter = config.getIoAdapter() as (object & { httpServer?: unknown }) | undefined;
+  if (adapter === undefined || adapter === null) return undefined;
+  const classes: string[] = [];
+  for (let prototype = Object.getPrototypeOf(adapter); prototype !== null; prototype = Object.getPrototypeOf(prototype)) {
+    classes.push((prototype.constructor as Function).name);
+  }
+  const transport = classes.includes('IoAdapter') ? 'socket.io' : classes.includes('WsAdapter') ? 'ws' : undefined;
+  return { transport, name: adapter.constructor.name, httpServer: adapter.httpServer };
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Next } from './adapter-binding.js';
 
 type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
@@ -23,3 +24,53 @@ export function putFirst(
     });
   });
 }
+
+/** What decides an upgrade: it calls `pass` to hand it to the server's `upgrade` listeners, or answers it itself. */
+export type UpgradeGate = (request: IncomingMessage, socket: Duplex, pass: () => void) => void;
+
+/**
+ * Puts `gate` ahead of every `upgrade` listener of `server`, those it has and those added later, however added: ws's
+ * and engine.io's are added when the gateways initialise, before `putFirst` runs, but others come later (a GraphQL
+ * subscription server at `onModuleInit`, `main.ts` after `init()`), and `prependListener` would put one ahead of any
+ * listener of ours. So the gate sits where the server emits the event, on this server only: a listener hears of an
+ * upgrade once `gate` passes it on. No listener is added, so a server that has none keeps Node's own handling (it
+ * then emits `request` for an upgrade, which the front door decides as a request). `failed` answers an upgrade whose
+ * decision threw.
+ */
+export function gateUpgrades(server: Server, gate: UpgradeGate, failed: (socket: Duplex, error: unknown) => void): void {
+  const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+  // Every event of the server goes through here: the others are passed on as they came, without copying arguments.
+  server.emit = function (this: Server, event: string | symbol, request?: unknown, socket?: unknown, head?: unknown) {
+    if (event !== 'upgrade') return Reflect.apply(emit, this, arguments);
+    try {
+      gate(request as IncomingMessage, socket as Duplex, () => emit.call(this, 'upgrade', request, socket, head));
+    } catch (error) {
+      failed(socket as Duplex, error);
+    }
+    return true;
+  } as Server['emit'];
+}
+
+/**
+ * Answers an upgrade on its socket, as nothing but the raw socket exists yet for it, and closes the connection: the
+ * head and a `text/plain` body, then the socket destroyed once they are flushed.
+ */
+export function answerUpgrade(socket: Duplex, status: number, body: string): void {
+  keepErrorsQuiet(socket);
+  if (!socket.writable) return void socket.destroy();
+  const head =
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  socket.end(head + body, () => socket.destroy());
+}
+
+/**
+ * Node takes its own `error` listener off an upgrade's socket before it emits the event, so an error (the client
+ * resetting the connection) while the socket waits for a decision, or for a refusal to flush, would be thrown.
+ */
+export function keepErrorsQuiet(socket: Duplex): () => void {
+  socket.on('error', ignore);
+  return () => socket.off('error', ignore);
+}
+
+function ignore(): void {}

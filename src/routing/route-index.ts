@@ -3,7 +3,11 @@ import { hostnameOf } from '../node-request.js';
 import { CandidatePolicies } from '../policy/candidate-policies.js';
 import { CorsConfigError } from '../policy/cors-config.error.js';
 import type { CorsPolicy } from '../policy/cors-policy.js';
+import { type GatewayTransport, GatewayTable } from './gateway-table.js';
 import { type PathMatching, type RouteDefinition, RouteTable } from './route-table.js';
+
+/** The method of a gateway's entry, and the one `lookup` takes for an upgrade (a WebSocket handshake). */
+export const UPGRADE = 'WS';
 
 /** A controller route as the adapter serves it, with its resolved policy. */
 export interface Endpoint {
@@ -19,6 +23,17 @@ export interface Endpoint {
   versionFiltered: boolean;
 }
 
+/** A WebSocket gateway served on the app's HTTP server (see `GatewayTable`). */
+export interface GatewayEndpoint {
+  transport: GatewayTransport;
+  /** The path its server takes handshakes at (`handshakePath`). */
+  path: string;
+  /** The gateway class's name. */
+  handler: string;
+  /** Its `@Cors()`'s; without one, the `paths` entry for its path, else the global policy. */
+  policy: CorsPolicy | undefined;
+}
+
 /** A `paths` entry of `forRoot`: a policy for requests to paths no controller serves. */
 export interface PathEntry {
   path: string;
@@ -27,12 +42,13 @@ export interface PathEntry {
   location: string;
 }
 
-/** One entry of the index, in its order: every controller route, then every `paths` entry, then the rest. */
+/** One entry of the index, in its order: every controller route, every gateway, every `paths` entry, then the rest. */
 export interface IndexEntry {
+  /** `GET`, …; `WS` for a gateway; `ALL` for a `paths` entry and the rest. */
   method: string;
   path: string;
   hosts?: ReadonlyArray<string | RegExp>;
-  /** `Controller.method`, `forRoot paths[0]`, or `(no route)`. */
+  /** `Controller.method`, a gateway class, `forRoot paths[0]`, or `(no route)`. */
   handler: string;
   policy: CorsPolicy;
 }
@@ -41,7 +57,7 @@ export interface IndexEntry {
 export interface RouteTarget {
   /** The policies the request may end up under: one, or those of every handler a version may pick. */
   candidates: CandidatePolicies;
-  /** `Controller.method` of the route that matched (several joined by ` | `), if a controller route did. */
+  /** `Controller.method` of the route that matched (several joined by ` | `), or the gateway, if one did. */
   handler?: string;
   /** The index in `entries` of the route that matched (the first of a version group), a `paths` entry, or the rest. */
   entry: number;
@@ -62,8 +78,10 @@ export interface Routing {
 }
 
 /**
- * Which policy applies to a request before the adapter has routed it, for the front door and the audit alike: one
- * table of the controller routes in the adapter's order, then one of the `paths` entries, then the global policy.
+ * Which policy applies to a request before the adapter has routed it, for the front door and the audit alike: the
+ * gateways whose servers take the request ahead of the adapter, then one table of the controller routes in the
+ * adapter's order, then one of the `paths` entries, then the global policy. An upgrade reaches a gateway, else its
+ * `paths` entry, else the global policy: controller routes take no upgrades.
  * Handlers behind a version filter on the same method, path and host are one route to it, with the handler without a
  * version there, which gets the requests whose version none of them takes (Express passes them on; find-my-way falls
  * back to the route without a constraint); those of such a group whose policies differ need the guard.
@@ -72,48 +90,76 @@ export class RouteIndex {
   readonly entries: readonly IndexEntry[];
   /** The handlers a preflight cannot tell apart from others of another policy: they need the guard. */
   readonly guardedHandlers: readonly Function[];
-  /** Every route has the global policy and there are no `paths`: the front door looks nothing up. */
+  /** Every controller route has the global policy and there are no `paths`: the front door looks no route up. */
   private readonly trivial: boolean;
   private readonly rest: RouteTarget;
   private readonly candidatesByPolicy = new Map<CorsPolicy, CandidatePolicies>();
-  private tables: { routes: RouteTable<RouteTarget>; paths: RouteTable<RouteTarget> } | undefined;
+  private readonly gateways: GatewayTable<RouteTarget>;
+  private readonly paths: RouteTable<RouteTarget>;
+  private routes: RouteTable<RouteTarget> | undefined;
 
   /**
    * @param syntax turns a route path into path-to-regexp 8's syntax (see `RouteTable`)
    * @throws CorsConfigError where a route path cannot be matched as the adapter does: a request for it could reach
    *   another route of the table, of another policy than the handler the adapter runs (not where every route has the
-   *   global policy, which then applies whatever matches)
+   *   global policy, which then applies whatever matches); where gateways that share a handshake have different
+   *   policies
    */
   constructor(
     private readonly endpoints: readonly Endpoint[],
-    private readonly pathEntries: readonly PathEntry[],
+    gateways: readonly GatewayEndpoint[],
+    pathEntries: readonly PathEntry[],
     global: CorsPolicy,
     private readonly routing: Routing,
     private readonly syntax: (path: string) => string,
   ) {
+    const pathsAt = endpoints.length + gateways.length;
+    this.paths = new RouteTable(
+      pathEntries.map(({ path, policy }, i) => ({ method: 'ALL', path, value: { candidates: this.candidatesOf([policy]), entry: pathsAt + i } })),
+      routing.pathMatching(),
+      syntax,
+    );
+    const resolved = gateways.map((gateway) => ({ ...gateway, policy: gateway.policy ?? this.pathPolicy(gateway.path) ?? global }));
     this.entries = [
       ...endpoints.map(({ method, path, hosts, handler, policy }) => ({ method, path, hosts, handler, policy })),
+      ...resolved.map(({ path, handler, policy }) => ({ method: UPGRADE, path, handler, policy })),
       ...pathEntries.map(({ path, policy, location }) => ({ method: 'ALL', path, handler: location, policy })),
       { method: 'ALL', path: '*', handler: '(no route)', policy: global },
     ];
     this.rest = { candidates: this.candidatesOf([global]), entry: this.entries.length - 1 };
+    this.gateways = new GatewayTable(
+      resolved.map((gateway, i) => ({ ...gateway, value: { candidates: this.candidatesOf([gateway.policy]), handler: gateway.handler, entry: endpoints.length + i } })),
+    );
     this.trivial = pathEntries.length === 0 && endpoints.every(({ policy }) => policy === global);
     const guarded: Function[] = [];
-    if (!this.trivial) this.tables = this.build(guarded, true);
+    if (!this.trivial) this.routes = this.build(guarded, true);
     this.guardedHandlers = guarded;
   }
 
   /** The target of a request for `method` (for a preflight, the method it announces), as the front door reads it. */
   forRequest(method: string, request: IncomingMessage, host: () => string | undefined): RouteTarget {
-    const tables = this.tables;
-    if (this.trivial || tables === undefined) return this.rest;
-    return this.find(tables, method, this.routing.routingPath(request.url ?? '/'), host);
+    const gateway = this.gateways.takesRequests ? this.gateways.forRequest(request.url ?? '/') : undefined;
+    if (gateway !== undefined) return gateway;
+    const routes = this.routes;
+    if (this.trivial || routes === undefined) return this.rest;
+    return this.find(routes, method, this.routing.routingPath(request.url ?? '/'), host);
   }
 
-  /** The target of a request for `method` at `target` (a path, with or without a query) on `host` (port allowed). */
+  /** The target of an upgrade (a WebSocket handshake): its gateway, else its `paths` entry, else the rest. */
+  forUpgrade(target: string): RouteTarget {
+    return this.gateways.forUpgrade(target) ?? this.paths.match('GET', this.routing.routingPath(target), undefined) ?? this.rest;
+  }
+
+  /**
+   * The target of a request for `method` at `target` (a path, with or without a query) on `host` (port allowed); of an
+   * upgrade for `UPGRADE`.
+   */
   lookup(method: string, target: string, host?: string): RouteTarget {
-    this.tables ??= this.build([], false);
-    return this.find(this.tables, method, this.routing.routingPath(target), () => host);
+    if (method === UPGRADE) return this.forUpgrade(target);
+    const gateway = this.gateways.forRequest(target);
+    if (gateway !== undefined) return gateway;
+    this.routes ??= this.build([], false);
+    return this.find(this.routes, method, this.routing.routingPath(target), () => host);
   }
 
   /**
@@ -125,12 +171,17 @@ export class RouteIndex {
     return this.lookup(method, request.url ?? '/', host()).handler;
   }
 
-  private find(tables: NonNullable<RouteIndex['tables']>, method: string, path: string, host: () => string | undefined): RouteTarget {
-    const { routes, paths } = tables;
-    return routes.match(method, path, routes.hostBound ? hostnameOf(host()) : undefined) ?? paths.match(method, path, undefined) ?? this.rest;
+  private find(routes: RouteTable<RouteTarget>, method: string, path: string, host: () => string | undefined): RouteTarget {
+    return routes.match(method, path, routes.hostBound ? hostnameOf(host()) : undefined) ?? this.paths.match(method, path, undefined) ?? this.rest;
   }
 
-  private build(guarded: Function[], strict: boolean): NonNullable<RouteIndex['tables']> {
+  /** The policy of the `paths` entry a gateway's handshake path matches, as a request for it would. */
+  private pathPolicy(path: string): CorsPolicy | undefined {
+    return this.paths.match('GET', this.routing.routingPath(path), undefined)?.candidates.policies[0];
+  }
+
+  /** The table of the controller routes, in the adapter's order. */
+  private build(guarded: Function[], strict: boolean): RouteTable<RouteTarget> {
     const groupOf = (endpoint: Endpoint) => `${endpoint.method} ${endpoint.path} ${String(endpoint.hosts)}`;
     const versioned = new Set(this.endpoints.filter((endpoint) => endpoint.versionFiltered).map(groupOf));
     const groups = new Map<string, { members: Endpoint[]; first: number }>();
@@ -154,17 +205,11 @@ export class RouteIndex {
       matching,
       this.syntax,
     );
-    const offset = this.endpoints.length;
-    const paths = new RouteTable(
-      this.pathEntries.map(({ path, policy }, i) => ({ method: 'ALL', path, value: { candidates: this.candidatesOf([policy]), entry: offset + i } })),
-      matching,
-      this.syntax,
-    );
-    const unsupported = [...routes.unsupported, ...paths.unsupported];
+    const unsupported = [...routes.unsupported, ...this.paths.unsupported];
     if (strict && unsupported.length > 0) {
       throw CorsConfigError.all(unsupported.map(({ path, value }) => new CorsConfigError(this.entries[value.entry].handler, unsupportedPath(path))));
     }
-    return { routes, paths };
+    return routes;
   }
 
   /** One instance per policy, so that the front door's per-policy work is shared by every route of the policy. */
