@@ -69,7 +69,7 @@ function ownCorsOption(gateway: string): string {
 }
 
 function ownServer(gateway: string, port: DiscoveredGateway['port']): string {
-  const where = port !== 0 ? `on port ${port}, on a server of its own` : 'on a server the WebSocket adapter was given instead of the app';
+  const where = port !== 0 ? `on port ${port}, on a server of its own` : `on another server than the app's (its WebSocket adapter was not built with the app)`;
   return (
     `${gateway} is served ${where}, whose handshakes nestjs-cors does not see: cross-site WebSocket hijacking is not ` +
     `refused there. Serve it on the app's HTTP server (@WebSocketGateway() without a port, the adapter built with ` +
