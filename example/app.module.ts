@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CorsModule } from '../src/index.js';
 import { PartnerController, PublicController, UsersController } from './app.controllers.js';
+import { ChatGateway } from './app.gateway.js';
 
 /** The global policy's origins when `CORS_ORIGINS` is not set: the app's own front ends. */
 const FRONT_ENDS = ['http://localhost:5173', 'https://app.example.com'];
@@ -43,6 +44,7 @@ export class AppModule {
         }),
       ],
       controllers: [UsersController, PublicController, PartnerController],
+      providers: [ChatGateway],
     };
   }
 }

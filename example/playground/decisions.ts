@@ -60,13 +60,22 @@ export class DecisionLog {
   private readonly decisions: Decision[] = [];
   private nextId = 1;
   private audit: CorsAudit | undefined;
+  /**
+   * The `Cors` lines logged outside any request: refused WebSocket handshakes, which the server's `upgrade` event
+   * carries, not its `request` event. Numbered, newest last.
+   */
+  readonly handshakes: Array<{ id: number; line: string }> = [];
 
   /**
    * @param logLevels what the app's logger prints (Nest's module and route mapping lines are `log`); the `Cors`
    *   lines are recorded whatever the levels
    */
   constructor(logLevels: LogLevel[] = ['log', 'warn', 'error', 'fatal']) {
-    this.logger = new DecisionLogger(logLevels);
+    let nextHandshake = 1;
+    this.logger = new DecisionLogger(logLevels, (line) => {
+      this.handshakes.push({ id: nextHandshake++, line });
+      if (this.handshakes.length > 50) this.handshakes.shift();
+    });
   }
 
   /** Prints as Nest does and keeps each `Cors` debug line with its request. */
@@ -180,7 +189,10 @@ export function policyLevel(source: string, route: CorsRouteAudit): string {
  * kept with their request (the warnings are printed too, where the levels print warnings).
  */
 class DecisionLogger extends ConsoleLogger {
-  constructor(logLevels: LogLevel[]) {
+  constructor(
+    logLevels: LogLevel[],
+    private readonly outsideRequests: (line: string) => void,
+  ) {
     super('', { logLevels });
   }
 
@@ -194,11 +206,17 @@ class DecisionLogger extends ConsoleLogger {
 
   // Nest's Logger passes the context last, after any other parameters.
   override debug(message: unknown, ...rest: unknown[]): void {
-    if (rest.at(-1) === 'Cors') current.getStore()?.notes.push(String(message));
+    if (rest.at(-1) === 'Cors') this.keep(String(message));
   }
 
   override warn(message: unknown, ...rest: unknown[]): void {
-    if (rest.at(-1) === 'Cors') current.getStore()?.notes.push(String(message));
+    if (rest.at(-1) === 'Cors') this.keep(String(message));
     if (super.isLevelEnabled('warn')) super.warn(message, ...rest);
+  }
+
+  private keep(line: string): void {
+    const decision = current.getStore();
+    if (decision !== undefined) decision.notes.push(line);
+    else if (REFUSAL.test(line)) this.outsideRequests(line);
   }
 }

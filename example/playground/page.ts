@@ -1,3 +1,27 @@
+/**
+ * Opens the chat gateway's WebSocket at `url`, sends `echo`, and resolves with what the page could see: the echo, or
+ * the close code the browser gave it (1006, nothing more, for a refused handshake). Used by both pages below.
+ */
+const OPEN_CHAT = `function openChat(url) {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url);
+    socket.onopen = () => socket.send(JSON.stringify({ event: 'echo', data: 'hi' }));
+    socket.onmessage = (event) => { resolve({ opened: true, echo: JSON.parse(event.data).data }); socket.close(); };
+    socket.onclose = (event) => resolve({ opened: false, code: event.code });
+  });
+}`;
+
+/** The chat gateway's URL on the API. */
+const chatUrl = (apiUrl: string) => `${apiUrl.replace(/^http/, 'ws')}/chat`;
+
+/** A page that opens the chat WebSocket as soon as it loads and posts the outcome to the page that framed it. */
+export function webSocketFramePage(apiUrl: string): string {
+  return `<!doctype html><title>WebSocket from another origin</title><script>
+${OPEN_CHAT}
+openChat(${JSON.stringify(chatUrl(apiUrl))}).then((outcome) => parent.postMessage(outcome, '*'));
+</script>`;
+}
+
 /** The CORS playground: one static page, served from its own origin so every request it sends is cross-origin. */
 export function playgroundPage(apiUrl: string): string {
   return `<!doctype html>
@@ -22,6 +46,7 @@ export function playgroundPage(apiUrl: string): string {
   pre { background: #f2f4f7; padding: 8px; border-radius: 6px; white-space: pre-wrap; margin: 4px 0 10px; font-size: 12px; }
   .step { border-top: 1px solid #eee; padding-top: 8px; margin-top: 8px; }
   .policy, .route { color: #333; } .note { font-size: 12px; color: #666; margin-top: 4px; }
+  #websocket button { margin: 0 8px 8px 0; }
   #audit { min-width: 0; } #audit-table { white-space: pre; overflow-x: auto; }
   .why { background: #fff7e0; border-left: 3px solid #d49b00; padding: 6px 10px; margin: 8px 0; }
 </style>
@@ -56,6 +81,13 @@ export function playgroundPage(apiUrl: string): string {
     <section id="browser"><h2>What the browser allowed</h2><p>Nothing sent yet.</p></section>
     <section id="server"><h2>What the server decided, and why</h2><p>Nothing sent yet.</p></section>
   </div>
+  <section id="websocket"><h2>A WebSocket gateway (<code>ws</code> at /chat, the global policy)</h2>
+    <p>Browsers apply no CORS to WebSockets: any page can open one, with the user's cookies. The handshake's Origin is
+    all the server can go by, so nestjs-cors refuses a handshake from an origin the policy does not allow (403) before
+    the gateway sees it.</p>
+    <button id="ws-allowed" type="button">Open it from this page</button><button id="ws-other" type="button">Open it from another origin (a frame on <span id="other-origin"></span>)</button>
+    <div class="panels"><div id="ws-browser"></div><div id="ws-server"></div></div>
+  </section>
   <section id="audit"><h2>Every route's policy (<code>app.get(CorsAudit).table()</code>)</h2><pre id="audit-table">loading…</pre></section>
 </main>
 <script>
@@ -78,6 +110,47 @@ applyPreset();
 fetch('/audit').then((response) => response.text()).then((table) => ($('audit-table').textContent = table));
 
 const show = (panel, html) => ($(panel).innerHTML = '<h2>' + (panel === 'browser' ? 'What the browser allowed' : 'What the server decided, and why') + '</h2>' + html);
+
+${OPEN_CHAT}
+const otherOrigin = location.protocol + '//' + (location.hostname === 'localhost' ? '127.0.0.1' : 'localhost') + ':' + location.port;
+$('other-origin').textContent = otherOrigin;
+
+/** Opens the chat WebSocket from this page or from a frame on the other origin; shows what each side saw. */
+async function tryWebSocket(fromOtherOrigin) {
+  const before = await (await fetch('/websockets')).json();
+  const outcome = fromOtherOrigin ? await inFrame(otherOrigin + '/websocket-frame') : await openChat(${JSON.stringify(chatUrl(apiUrl))});
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const after = await (await fetch('/websockets')).json();
+  const isNew = (list, entry) => !list.some((old) => old.id === entry.id);
+  const connections = after.connections.filter((entry) => isNew(before.connections, entry));
+  const refusals = after.refusals.filter((entry) => isNew(before.refusals, entry));
+  $('ws-browser').innerHTML = '<h2>What the page saw (' + escape(fromOtherOrigin ? otherOrigin : location.origin) + ')</h2>' + (outcome.opened
+    ? '<span class="verdict ok">Opened</span><p>The gateway echoed <b>' + escape(outcome.echo) + '</b>.</p>'
+    : '<span class="verdict no">Not opened</span><p>Closed with code ' + outcome.code + ': the browser tells the page nothing more.</p>');
+  $('ws-server').innerHTML = '<h2>What the server decided</h2>' +
+    refusals.map((entry) => '<span class="verdict no reason">' + escape(entry.line.replace(/ \\(.*$/, '')) + '</span><pre>' + escape(entry.line) + '</pre>').join('') +
+    (connections.length > 0
+      ? connections.map((entry) => '<p class="connection">The gateway saw a connection from ' + escape(entry.origin ?? '(no Origin)') + '.</p>').join('')
+      : '<p class="connection">The gateway saw no connection.</p>');
+  document.body.dataset.websockets = String(Number(document.body.dataset.websockets ?? 0) + 1);
+}
+
+function inFrame(src) {
+  return new Promise((resolve) => {
+    const frame = document.createElement('iframe');
+    frame.hidden = true;
+    frame.src = src;
+    addEventListener('message', function answer(event) {
+      if (event.source !== frame.contentWindow) return;
+      removeEventListener('message', answer);
+      frame.remove();
+      resolve(event.data);
+    });
+    document.body.append(frame);
+  });
+}
+$('ws-allowed').addEventListener('click', () => tryWebSocket(false));
+$('ws-other').addEventListener('click', () => tryWebSocket(true));
 
 let sent = 0;
 $('request').addEventListener('submit', async (event) => {

@@ -2,10 +2,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { WsAdapter } from '@nestjs/platform-ws';
 import { CorsAudit } from '../../src/index.js';
+import { chatConnections } from '../app.gateway.js';
 import { AppModule } from '../app.module.js';
 import { DecisionLog, markHandlerRan } from './decisions.js';
-import { playgroundPage } from './page.js';
+import { playgroundPage, webSocketFramePage } from './page.js';
 
 export interface RunningPlayground {
   apiUrl: string;
@@ -38,12 +40,19 @@ export async function startPlayground(apiPort: number, playgroundPort: number, o
       res.end(audit);
       return;
     }
+    if (url.pathname === '/websockets') {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ connections: chatConnections, refusals: decisions.handshakes }));
+      return;
+    }
     if (url.pathname === '/decisions') {
       res.setHeader('Content-Type', 'application/json');
       res.end(JSON.stringify({ lastId: decisions.lastId, decisions: decisions.since(Number(url.searchParams.get('since') ?? 0)) }));
       return;
     }
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    // The page that opens the chat WebSocket from another origin: the playground loads it under 127.0.0.1 in a frame.
+    if (url.pathname === '/websocket-frame') return void res.end(webSocketFramePage(apiUrl));
     res.end(playgroundPage(apiUrl));
   });
   await new Promise<void>((resolve) => pageServer.listen(playgroundPort, resolve));
@@ -53,6 +62,8 @@ export async function startPlayground(apiPort: number, playgroundPort: number, o
   // front end can be tried out from the page whatever CORS_ORIGINS says.
   const app = await NestFactory.create(AppModule.register({ alsoAllow: [playgroundUrl] }), { logger: decisions.logger });
   app.useGlobalInterceptors(decisions.handlerRuns);
+  // The chat gateway (app.gateway.ts) on the app's own server, where nestjs-cors decides its handshakes.
+  app.useWebSocketAdapter(new WsAdapter(app));
   // A path no controller serves: its policy is the `paths` entry of app.module.ts.
   app.use('/health', (req: IncomingMessage, res: ServerResponse) => {
     markHandlerRan(req);
@@ -94,5 +105,8 @@ A rejected preflight (403 "CORS preflight rejected: origin not allowed"):
 
 A cross-site form post refused before the handler (403, CSRF protection):
   curl -i -X POST ${apiUrl}/users -H 'Origin: https://evil.example' -d 'a=1'
+
+A cross-site WebSocket handshake to the chat gateway refused before it sees it (403, CSWSH protection):
+  curl -i ${apiUrl}/chat -H 'Origin: https://evil.example' -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='
 `;
 }

@@ -37,6 +37,14 @@ async function send(page: Page) {
   return { browser: await text('#browser'), server: await text('#server'), steps: steps as Step[], why };
 }
 
+/** Clicks one of the WebSocket buttons, once the page says it is done: what each side of the panel shows. */
+async function openWebSocket(page: Page, button: '#ws-allowed' | '#ws-other') {
+  const before = await page.evaluate(() => document.body.dataset.websockets ?? '0');
+  await page.click(button);
+  await page.waitForFunction((before) => (document.body.dataset.websockets ?? '0') !== before, before);
+  return { browser: (await page.textContent('#ws-browser')) ?? '', server: (await page.textContent('#ws-server')) ?? '' };
+}
+
 async function sendPreset(page: Page, preset: string) {
   await page.selectOption('#preset', preset);
   return send(page);
@@ -182,6 +190,20 @@ describe('the CORS playground (npm start)', () => {
         'credentials, so the browser refuses to let the page read the response. To allow it, list the origins ' +
         `(origin: ['${playground.playgroundUrl}']) and set credentials: true on that policy (controller-level @Cors on PublicController).`,
     ]);
+  });
+
+  it('shows a WebSocket opened from the allowed page, and one from another origin refused at its handshake', async () => {
+    const allowed = await openWebSocket(page, '#ws-allowed');
+    expect(allowed.browser).toContain('Opened');
+    expect(allowed.browser).toContain('The gateway echoed hi.');
+    expect(allowed.server).toBe(`What the server decidedThe gateway saw a connection from ${playground.playgroundUrl}.`);
+    const other = await openWebSocket(page, '#ws-other');
+    const otherOrigin = playground.playgroundUrl.replace('localhost', '127.0.0.1');
+    expect(other.browser).toContain(`What the page saw (${otherOrigin})Not opened`);
+    expect(other.browser).toContain('Closed with code 1006');
+    expect(other.server).toContain('CORS request rejected: origin not allowed');
+    expect(other.server).toContain(`("${otherOrigin}" GET /chat, ChatGateway)`);
+    expect(other.server).toContain('The gateway saw no connection.');
   });
 
   it('says a request with a malformed header name was never sent, rather than blocked by CORS', async () => {
