@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { launchBrowser } from './chromium.js';
 import { startPlayground } from './server.js';
 
-/** Renders the playground after a refused partner request into docs/playground.png, for the README. */
+/** Renders the playground after a refused partner request and a refused WebSocket into docs/playground.png, for the README. */
 const playground = await startPlayground(0, 0, { logLevels: ['warn', 'error', 'fatal'] });
 const browser = await launchBrowser();
 try {
@@ -11,6 +11,8 @@ try {
   await page.selectOption('#preset', 'PUT /partner/orders/7');
   await page.click('#send');
   await page.waitForSelector('#server .step');
+  await page.click('#ws-other');
+  await page.waitForSelector('#ws-server .connection');
   await page.screenshot({ path: 'docs/playground.png', fullPage: true });
   console.log('wrote docs/playground.png');
 } finally {
