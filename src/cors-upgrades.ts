@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
-import { answerUpgrade, gateUpgrades, keepErrorsQuiet } from './adapters/node-server.js';
+import { answerUpgrade, gateUpgrades } from './adapters/node-server.js';
 import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import { CorsRejections } from './cors-rejections.service.js';
 import { CorsRoutes } from './cors-routes.service.js';
@@ -11,11 +11,10 @@ import type { CorsPolicy } from './policy/cors-policy.js';
 import { isCrossOrigin, requestOrigin } from './policy/request-facts.js';
 import { type RouteTarget, UPGRADE } from './routing/route-index.js';
 
-/** One cross-origin upgrade waiting for its decision. */
+/** One cross-origin upgrade being decided. */
 interface Handshake {
   request: IncomingMessage;
   socket: Duplex;
-  pass: () => void;
   target: RouteTarget;
   policy: CorsPolicy;
   origin: string;
@@ -45,26 +44,16 @@ export class CorsUpgrades {
     gateUpgrades(server, this.decide, this.failed);
   }
 
-  private readonly decide = (request: IncomingMessage, socket: Duplex, pass: () => void): void => {
+  /** Whether the upgrade goes on to the server's `upgrade` listeners; where it does not, it was answered. */
+  private readonly decide = (request: IncomingMessage, socket: Duplex): boolean | Promise<boolean> => {
     const { headers } = request;
     const origin = requestOrigin(headers);
-    if (origin === undefined || !isCrossOrigin(origin, headers, () => this.routes.hostOf(request))) return pass();
+    if (origin === undefined || !isCrossOrigin(origin, headers, () => this.routes.hostOf(request))) return true;
     const target = this.routes.forUpgrade(request);
     const [policy] = target.candidates.policies;
     const allowed = this.origins.isAllowed(policy, origin, request);
-    const handshake: Handshake = { request, socket, pass, target, policy, origin };
-    if (typeof allowed === 'boolean') return this.settle(handshake, allowed);
-    const quiet = keepErrorsQuiet(socket);
-    // `isAllowed` never rejects: a failing origin function denies.
-    void allowed.then((answer) => {
-      quiet();
-      if (socket.destroyed) return;
-      try {
-        this.settle(handshake, answer);
-      } catch (error) {
-        this.failed(socket, error);
-      }
-    });
+    const handshake: Handshake = { request, socket, target, policy, origin };
+    return typeof allowed === 'boolean' ? this.settle(handshake, allowed) : allowed.then((answer) => this.settle(handshake, answer));
   };
 
   /** Only a failure of the decision itself gets here, before any listener has the upgrade: it is not let in. */
@@ -73,13 +62,14 @@ export class CorsUpgrades {
     answerUpgrade(socket, 500, 'Internal Server Error');
   };
 
-  private settle({ request, socket, pass, target, policy, origin }: Handshake, allowed: boolean): void {
-    if (allowed) return pass();
+  private settle({ request, socket, target, policy, origin }: Handshake, allowed: boolean): boolean {
+    if (allowed) return true;
     const reason = 'origin not allowed';
     const outcome = policy.reportOnly ? 'reported' : 'refused';
     const handler = this.routes.handlerOf(target, UPGRADE, request);
     this.rejections.report({ kind: 'upgrade', reason, outcome, origin, method: request.method ?? 'GET', path: pathOf(request.url), handler });
-    if (outcome === 'reported') return pass();
+    if (outcome === 'reported') return true;
     answerUpgrade(socket, 403, this.rejections.upgradeAnswer(reason));
+    return false;
   }
 }

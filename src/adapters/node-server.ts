@@ -25,8 +25,11 @@ export function putFirst(
   });
 }
 
-/** What decides an upgrade: it calls `pass` to hand it to the server's `upgrade` listeners, or answers it itself. */
-export type UpgradeGate = (request: IncomingMessage, socket: Duplex, pass: () => void) => void;
+/**
+ * What decides an upgrade: `true` to hand it to the server's `upgrade` listeners, `false` where it answered the
+ * upgrade itself; a promise of either where the decision takes time.
+ */
+export type UpgradeGate = (request: IncomingMessage, socket: Duplex) => boolean | Promise<boolean>;
 
 /**
  * Puts `gate` ahead of every `upgrade` listener of `server`, those it has and those added later, however added: ws's
@@ -35,17 +38,32 @@ export type UpgradeGate = (request: IncomingMessage, socket: Duplex, pass: () =>
  * listener of ours. So the gate sits where the server emits the event, on this server only: a listener hears of an
  * upgrade once `gate` passes it on. No listener is added, so a server that has none keeps Node's own handling (it
  * then emits `request` for an upgrade, which the front door decides as a request). `failed` answers an upgrade whose
- * decision threw.
+ * decision threw; a listener's own error is the app's, as it is without the gate.
  */
 export function gateUpgrades(server: Server, gate: UpgradeGate, failed: (socket: Duplex, error: unknown) => void): void {
   const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
   // Every event of the server goes through here: the others are passed on as they came, without copying arguments.
   server.emit = function (this: Server, event: string | symbol, request?: unknown, socket?: unknown, head?: unknown) {
     if (event !== 'upgrade') return Reflect.apply(emit, this, arguments);
+    const client = socket as Duplex;
+    const passOn = () => emit.call(this, 'upgrade', request, client, head);
+    let verdict: boolean | Promise<boolean>;
     try {
-      gate(request as IncomingMessage, socket as Duplex, () => emit.call(this, 'upgrade', request, socket, head));
+      verdict = gate(request as IncomingMessage, client);
     } catch (error) {
-      failed(socket as Duplex, error);
+      failed(client, error);
+      return true;
+    }
+    if (verdict === true) passOn();
+    else if (verdict !== false) {
+      const quiet = keepErrorsQuiet(client);
+      verdict.then(
+        (pass) => {
+          quiet();
+          if (pass && !client.destroyed) passOn();
+        },
+        (error: unknown) => failed(client, error),
+      );
     }
     return true;
   } as Server['emit'];
@@ -68,7 +86,7 @@ export function answerUpgrade(socket: Duplex, status: number, body: string): voi
  * Node takes its own `error` listener off an upgrade's socket before it emits the event, so an error (the client
  * resetting the connection) while the socket waits for a decision, or for a refusal to flush, would be thrown.
  */
-export function keepErrorsQuiet(socket: Duplex): () => void {
+function keepErrorsQuiet(socket: Duplex): () => void {
   socket.on('error', ignore);
   return () => socket.off('error', ignore);
 }
