@@ -124,7 +124,7 @@ export class CorsPolicies {
    */
   forGateway(gateway: Type): CorsPolicy | undefined {
     const onClass = this.reflector.get<CorsMetadata | undefined>(CORS_METADATA, gateway);
-    return onClass === undefined ? undefined : this.compileLevels(this.levels(gateway.name, onClass));
+    return onClass === undefined ? undefined : this.compileLevels(this.levels(gateway.name, onClass), gateway.name);
   }
 
   /**

@@ -44,6 +44,7 @@ export function gateUpgrades(server: Server, gate: UpgradeGate, failed: (socket:
   const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
   // Every event of the server goes through here: the others are passed on as they came, without copying arguments.
   server.emit = function (this: Server, event: string | symbol, request?: unknown, socket?: unknown, head?: unknown) {
+    // eslint-disable-next-line prefer-rest-params -- every event of the server: passed on without building an array
     if (event !== 'upgrade') return Reflect.apply(emit, this, arguments);
     const client = socket as Duplex;
     const passOn = () => emit.call(this, 'upgrade', request, client, head);
