@@ -65,12 +65,24 @@ function controllers(routes: number, shape: Shape): Type[] {
   });
 }
 
-export async function createBenchApp(adapter: AdapterName, variant: Variant, routes: number, shape: Shape): Promise<INestApplication> {
-  @Module({ imports: variant === 'nestjs-cors' ? [CorsModule.forRoot(POLICY)] : [], controllers: controllers(routes, shape) })
+export async function createBenchApp(
+  adapter: AdapterName,
+  variant: Variant,
+  routes: number,
+  shape: Shape,
+): Promise<INestApplication> {
+  @Module({
+    imports: variant === 'nestjs-cors' ? [CorsModule.forRoot(POLICY)] : [],
+    controllers: controllers(routes, shape),
+  })
   class BenchModule {}
-  const app = await NestFactory.create(BenchModule, adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
-    logger: false,
-  });
+  const app = await NestFactory.create(
+    BenchModule,
+    adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
+    {
+      logger: false,
+    },
+  );
   if (variant === 'enableCors') app.enableCors(POLICY);
   return app;
 }

@@ -19,7 +19,13 @@ export class BenchServer {
 
   static async start(config: ServerConfig): Promise<BenchServer> {
     const child = fork(fileURLToPath(new URL('./server.js', import.meta.url)), {
-      env: { ...process.env, ADAPTER: config.adapter, VARIANT: config.variant, ROUTES: String(config.routes), SHAPE: config.shape },
+      env: {
+        ...process.env,
+        ADAPTER: config.adapter,
+        VARIANT: config.variant,
+        ROUTES: String(config.routes),
+        SHAPE: config.shape,
+      },
       // for the soak's memory samples: garbage awaiting collection is not growth
       execArgv: [...process.execArgv, '--expose-gc'],
     });
@@ -30,7 +36,8 @@ export class BenchServer {
   /** The child's next message; fails if the child exits first. */
   private static reply<T>(child: ChildProcess): Promise<T> {
     return new Promise((resolve, reject) => {
-      const exited = (code: number | null, signal: string | null) => reject(new Error(`bench server exited with ${code ?? signal}`));
+      const exited = (code: number | null, signal: string | null) =>
+        reject(new Error(`bench server exited with ${code ?? signal}`));
       child.once('exit', exited);
       child.once('message', (message) => {
         child.off('exit', exited);
@@ -41,7 +48,8 @@ export class BenchServer {
 
   /** Sends `message` and waits for the child's answer. */
   private ask<T>(message: string): Promise<T> {
-    if (!this.child.connected) return Promise.reject(new Error(`bench server exited with ${this.child.exitCode ?? this.child.signalCode}`));
+    if (!this.child.connected)
+      return Promise.reject(new Error(`bench server exited with ${this.child.exitCode ?? this.child.signalCode}`));
     const reply = BenchServer.reply<T>(this.child);
     this.child.send(message);
     return reply;

@@ -33,7 +33,12 @@ function exchange(scenario: FrontDoorScenario, path: string) {
   request.method = preflight ? 'OPTIONS' : 'GET';
   request.url = path;
   request.headers = preflight
-    ? { host: '127.0.0.1:3000', origin: ALLOWED_ORIGIN, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type, authorization' }
+    ? {
+        host: '127.0.0.1:3000',
+        origin: ALLOWED_ORIGIN,
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'content-type, authorization',
+      }
     : { host: '127.0.0.1:3000', origin: ALLOWED_ORIGIN };
   const response = new ServerResponse(request);
   // Nothing reaches a socket: what is left is the work of building the head.
@@ -51,7 +56,8 @@ function enterExpress(express: ExpressPrototypes, request: IncomingMessage, resp
 
 /** What the adapter writes once the handler has answered: Fastify passes its headers as an object, Express sets them. */
 function writeHandlerHead(adapter: AdapterName, response: ServerResponse): void {
-  if (adapter === 'fastify') response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': '2' });
+  if (adapter === 'fastify')
+    response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': '2' });
   else {
     response.setHeader('Content-Type', 'text/plain; charset=utf-8');
     response.writeHead(200);
@@ -64,7 +70,12 @@ function timeNanos(requests: number, one: () => void): number {
   return Number(process.hrtime.bigint() - start) / requests;
 }
 
-export async function frontDoorCost(adapter: AdapterName, routes: number, shape: Shape, scenario: FrontDoorScenario): Promise<number> {
+export async function frontDoorCost(
+  adapter: AdapterName,
+  routes: number,
+  shape: Shape,
+  scenario: FrontDoorScenario,
+): Promise<number> {
   const app: INestApplication = await createBenchApp(adapter, 'nestjs-cors', routes, shape);
   await app.init();
   try {
@@ -75,7 +86,8 @@ export async function frontDoorCost(adapter: AdapterName, routes: number, shape:
       const { request, response, preflight } = exchange(scenario, path);
       let passedOn = false;
       frontDoor.handle(request, response, () => (passedOn = true));
-      if (passedOn === preflight) throw new Error(`the front door did not ${preflight ? 'answer' : 'pass on'} the ${scenario}`);
+      if (passedOn === preflight)
+        throw new Error(`the front door did not ${preflight ? 'answer' : 'pass on'} the ${scenario}`);
       if (preflight) return;
       if (express !== undefined) enterExpress(express, request, response);
       writeHandlerHead(adapter, response);

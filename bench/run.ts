@@ -20,7 +20,9 @@ const ROUND_SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** As many connections as a busy API keeps open from its gateways and clients. */
 const CONNECTIONS = 32;
-const ADAPTERS = (['express', 'fastify'] as const).filter((adapter) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === adapter);
+const ADAPTERS = (['express', 'fastify'] as const).filter(
+  (adapter) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === adapter,
+);
 const VARIANTS: Variant[] = ['none', 'enableCors', 'nestjs-cors'];
 const MAIN_ROUTES = 200;
 const SCALE_ROUTES = (process.env.BENCH_SCALE ?? '10,1000,10000').split(',').map(Number);
@@ -45,9 +47,18 @@ const SCENARIOS: Scenario[] = [
     name: 'accepted preflight',
     method: 'OPTIONS',
     path: (route) => `${route}/42`,
-    headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type, authorization' },
+    headers: {
+      origin: ALLOWED_ORIGIN,
+      'access-control-request-method': 'PUT',
+      'access-control-request-headers': 'content-type, authorization',
+    },
   },
-  { name: 'disallowed-origin GET', method: 'GET', path: (route) => `${route}/42`, headers: { origin: 'https://evil.example' } },
+  {
+    name: 'disallowed-origin GET',
+    method: 'GET',
+    path: (route) => `${route}/42`,
+    headers: { origin: 'https://evil.example' },
+  },
   {
     name: 'rejected preflight',
     method: 'OPTIONS',
@@ -69,7 +80,11 @@ interface Measurement {
 
 function target(server: BenchServer, scenario: Scenario) {
   const { routes, shape } = server.config;
-  return { url: server.url + scenario.path(lastRoute(routes, shape)), method: scenario.method, headers: scenario.headers };
+  return {
+    url: server.url + scenario.path(lastRoute(routes, shape)),
+    method: scenario.method,
+    headers: scenario.headers,
+  };
 }
 
 /**
@@ -91,7 +106,10 @@ async function measureSideBySide(servers: BenchServer[], scenario: Scenario): Pr
       const server = servers[i];
       const run = () => autocannon({ ...target(server, scenario), connections: CONNECTIONS, duration: ROUND_SECONDS });
       const [result, cpuMicros] = await server.cpuDuring(run);
-      rounds[i].push({ reqPerSec: result.requests.total / ROUND_SECONDS, cpuMicrosPerReq: cpuMicros / result.requests.total });
+      rounds[i].push({
+        reqPerSec: result.requests.total / ROUND_SECONDS,
+        cpuMicrosPerReq: cpuMicros / result.requests.total,
+      });
     }
   }
   return rounds.map((measured, i) => ({
@@ -118,15 +136,22 @@ function cpuAdded(a: Measurement, b: Measurement): number {
 }
 
 type Results = Map<string, Measurement>;
-const key = ({ adapter, variant, routes, shape }: ServerConfig, scenario: string) => [adapter, variant, routes, shape, scenario].join('|');
+const key = ({ adapter, variant, routes, shape }: ServerConfig, scenario: string) =>
+  [adapter, variant, routes, shape, scenario].join('|');
 
 async function measureAll(): Promise<Results> {
   /** Apps alike but for their variant, measured side by side. */
   type Group = { configs: ServerConfig[]; scenarios: Scenario[] };
   const groups = ADAPTERS.flatMap((adapter): Group[] => [
-    { configs: VARIANTS.map((variant) => ({ adapter, variant, routes: MAIN_ROUTES, shape: 'literal' })), scenarios: SCENARIOS },
+    {
+      configs: VARIANTS.map((variant) => ({ adapter, variant, routes: MAIN_ROUTES, shape: 'literal' })),
+      scenarios: SCENARIOS,
+    },
     ...SHAPES.flatMap((shape) =>
-      SCALE_ROUTES.map((routes) => ({ configs: SCALE_VARIANTS.map((variant) => ({ adapter, variant, routes, shape })), scenarios: SCALE_SCENARIOS })),
+      SCALE_ROUTES.map((routes) => ({
+        configs: SCALE_VARIANTS.map((variant) => ({ adapter, variant, routes, shape })),
+        scenarios: SCALE_SCENARIOS,
+      })),
     ),
   ]);
   const results: Results = new Map();
@@ -156,7 +181,12 @@ async function measureAll(): Promise<Results> {
 const COST_PROCESSES = 3;
 
 /** Nanoseconds nestjs-cors's front door adds per request, measured in a child process of its own (front-door-cost.ts). */
-function frontDoorCost(adapter: AdapterName, routes: number, shape: Shape, scenario: FrontDoorScenario): Promise<number> {
+function frontDoorCost(
+  adapter: AdapterName,
+  routes: number,
+  shape: Shape,
+  scenario: FrontDoorScenario,
+): Promise<number> {
   const child = fork(new URL('./front-door-cost.js', import.meta.url), {
     env: { ...process.env, FRONT_DOOR_COST: JSON.stringify({ adapter, routes, shape, scenario }) },
     execArgv: [...process.execArgv, '--expose-gc'],
@@ -176,10 +206,13 @@ async function measureFrontDoorCosts(): Promise<Costs> {
       for (const { name } of SCALE_SCENARIOS) {
         for (const routes of SCALE_ROUTES) {
           const measured: number[] = [];
-          for (let i = 0; i < COST_PROCESSES; i++) measured.push(await frontDoorCost(adapter, routes, shape, name as FrontDoorScenario));
+          for (let i = 0; i < COST_PROCESSES; i++)
+            measured.push(await frontDoorCost(adapter, routes, shape, name as FrontDoorScenario));
           const nanos = median(measured);
           costs.set([adapter, shape, name, routes].join('|'), nanos);
-          process.stderr.write(`  ${adapter} ${routes} ${shape} routes, ${name}: the front door adds ${nanos.toFixed(0)} ns\n`);
+          process.stderr.write(
+            `  ${adapter} ${routes} ${shape} routes, ${name}: the front door adds ${nanos.toFixed(0)} ns\n`,
+          );
         }
       }
     }
@@ -188,11 +221,18 @@ async function measureFrontDoorCosts(): Promise<Costs> {
 }
 
 function report(results: Results, costs: Costs): string {
-  const get = (adapter: AdapterName, variant: Variant, scenario: string, routes = MAIN_ROUTES, shape: Shape = 'literal') =>
-    results.get(key({ adapter, variant, routes, shape }, scenario))!;
+  const get = (
+    adapter: AdapterName,
+    variant: Variant,
+    scenario: string,
+    routes = MAIN_ROUTES,
+    shape: Shape = 'literal',
+  ) => results.get(key({ adapter, variant, routes, shape }, scenario))!;
   /** CPU µs/req without CORS and with nestjs-cors at each SCALE_ROUTES, and the difference: what nestjs-cors adds. */
   const scale = (adapter: AdapterName, shape: Shape, scenario: string) => {
-    const [none, ours] = SCALE_VARIANTS.map((variant) => SCALE_ROUTES.map((routes) => get(adapter, variant, scenario, routes, shape)));
+    const [none, ours] = SCALE_VARIANTS.map((variant) =>
+      SCALE_ROUTES.map((routes) => get(adapter, variant, scenario, routes, shape)),
+    );
     const cpu = (measurements: Measurement[]) => measurements.map((m) => m.cpuMicrosPerReq);
     return { none: cpu(none), ours: cpu(ours), added: ours.map((m, i) => cpuAdded(m, none[i])) };
   };
@@ -223,7 +263,8 @@ function report(results: Results, costs: Costs): string {
     lines.push('');
   }
   const [fewest, most] = [SCALE_ROUTES[0], SCALE_ROUTES.at(-1)!];
-  const cost = (adapter: AdapterName, shape: Shape, scenario: string) => SCALE_ROUTES.map((routes) => costs.get([adapter, shape, scenario, routes].join('|'))!);
+  const cost = (adapter: AdapterName, shape: Shape, scenario: string) =>
+    SCALE_ROUTES.map((routes) => costs.get([adapter, shape, scenario, routes].join('|'))!);
   const sizes = `${SCALE_ROUTES.map((r) => `${r} routes`).join(' | ')} | ${most} ÷ ${fewest} |`;
   const columns = `${SCALE_ROUTES.map(() => '---:|').join('')}---:|`;
   lines.push(
@@ -241,7 +282,9 @@ function report(results: Results, costs: Costs): string {
     for (const shape of SHAPES) {
       for (const { name } of SCALE_SCENARIOS) {
         const nanos = cost(adapter, shape, name);
-        lines.push(`| ${adapter} | ${shape} | ${name} | ${nanos.map((n) => n.toFixed(0)).join(' | ')} | ${times(nanos.at(-1)! / nanos[0])} |`);
+        lines.push(
+          `| ${adapter} | ${shape} | ${name} | ${nanos.map((n) => n.toFixed(0)).join(' | ')} | ${times(nanos.at(-1)! / nanos[0])} |`,
+        );
       }
     }
   }
@@ -257,19 +300,34 @@ function report(results: Results, costs: Costs): string {
     for (const shape of SHAPES) {
       for (const { name } of SCALE_SCENARIOS) {
         const { none, ours, added } = scale(adapter, shape, name);
-        for (const [variant, cpu] of [['no CORS', none], ['nestjs-cors', ours], ['difference', added]] as const) {
-          lines.push(`| ${adapter} | ${shape} | ${name} | ${variant} | ${cpu.map((c) => c.toFixed(1)).join(' | ')} | ${times(cpu.at(-1)! / cpu[0])} |`);
+        for (const [variant, cpu] of [
+          ['no CORS', none],
+          ['nestjs-cors', ours],
+          ['difference', added],
+        ] as const) {
+          lines.push(
+            `| ${adapter} | ${shape} | ${name} | ${variant} | ${cpu.map((c) => c.toFixed(1)).join(' | ')} | ${times(cpu.at(-1)! / cpu[0])} |`,
+          );
         }
       }
     }
   }
-  lines.push('', '## Targets', '', 'All from this run; ratios of server CPU are medians of the ratios of rounds measured side by side.', '');
+  lines.push(
+    '',
+    '## Targets',
+    '',
+    'All from this run; ratios of server CPU are medians of the ratios of rounds measured side by side.',
+    '',
+  );
   const target = (label: string, value: number, op: '≤' | '<', limit: number, detail = '') => {
     const met = op === '<' ? value < limit : value <= limit;
-    lines.push(`- ${met ? 'met' : '**missed**'}: ${label}: ${value.toFixed(2)}× (target ${op} ${limit.toFixed(2)}×)${detail}`);
+    lines.push(
+      `- ${met ? 'met' : '**missed**'}: ${label}: ${value.toFixed(2)}× (target ${op} ${limit.toFixed(2)}×)${detail}`,
+    );
   };
   for (const adapter of ADAPTERS) {
-    const versus = (scenario: string, base: Variant) => cpuRatio(get(adapter, 'nestjs-cors', scenario), get(adapter, base, scenario));
+    const versus = (scenario: string, base: Variant) =>
+      cpuRatio(get(adapter, 'nestjs-cors', scenario), get(adapter, base, scenario));
     target(`${adapter}, allowed actual GET vs no CORS`, versus('allowed actual GET', 'none'), '≤', GET_LIMIT[adapter]);
     for (const scenario of ['accepted preflight', 'rejected preflight', 'disallowed-origin GET']) {
       target(`${adapter}, ${scenario} vs enableCors`, versus(scenario, 'enableCors'), '<', 1);
@@ -278,7 +336,13 @@ function report(results: Results, costs: Costs): string {
       for (const { name } of SCALE_SCENARIOS) {
         const nanos = cost(adapter, shape, name);
         const detail = `; ${nanos[0].toFixed(0)} ns at ${fewest} routes, ${nanos.at(-1)!.toFixed(0)} ns at ${most}`;
-        target(`${adapter}, ${shape}, ${name}: what the front door adds at ${most} routes vs ${fewest}`, nanos.at(-1)! / nanos[0], '≤', SCALE_LIMIT, detail);
+        target(
+          `${adapter}, ${shape}, ${name}: what the front door adds at ${most} routes vs ${fewest}`,
+          nanos.at(-1)! / nanos[0],
+          '≤',
+          SCALE_LIMIT,
+          detail,
+        );
       }
     }
   }

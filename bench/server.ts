@@ -6,7 +6,12 @@ import { type AdapterName, createBenchApp, type Shape, type Variant } from './ap
  * A benchmark server in its own process: it listens, says on which port, reports its own CPU time between `start`
  * and `stop` messages, so only the server's work is counted, and its memory use on `memory`.
  */
-const app = await createBenchApp(process.env.ADAPTER as AdapterName, process.env.VARIANT as Variant, Number(process.env.ROUTES), process.env.SHAPE as Shape);
+const app = await createBenchApp(
+  process.env.ADAPTER as AdapterName,
+  process.env.VARIANT as Variant,
+  Number(process.env.ROUTES),
+  process.env.SHAPE as Shape,
+);
 await app.listen(0, '127.0.0.1');
 let started = process.cpuUsage();
 process.on('message', (message: string) => {

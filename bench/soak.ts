@@ -24,7 +24,19 @@ const chance = (probability: number) => Math.random() < probability;
 const clip = (text: string) => (text.length > 80 ? `${text.slice(0, 80)}… (${text.length} characters)` : text);
 
 /** What random text is made of: printable ASCII, tab and non-ASCII characters, never an ASCII control character. */
-const TEXT = [...Array.from({ length: 95 }, (_, i) => String.fromCharCode(0x20 + i)), '\t', 'é', 'ÿ', '\u0085', '\u00a0', '\u200b', '€', 'а', '🦄', '\ufeff'];
+const TEXT = [
+  ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(0x20 + i)),
+  '\t',
+  'é',
+  'ÿ',
+  '\u0085',
+  '\u00a0',
+  '\u200b',
+  '€',
+  'а',
+  '🦄',
+  '\ufeff',
+];
 const randomText = () => Array.from({ length: 1 + randomInt(64) }, () => pick(TEXT)).join('');
 /** One of `values`, or now and then random text. */
 const anyOf = (values: readonly string[]) => (chance(0.1) ? randomText() : pick(values));
@@ -159,7 +171,8 @@ async function soakOne(adapter: AdapterName, routes: number): Promise<SoakResult
       }
     },
   };
-  const drive = (seconds: number) => autocannon({ url: server.url, connections: CONNECTIONS, duration: seconds, requests: [request] });
+  const drive = (seconds: number) =>
+    autocannon({ url: server.url, connections: CONNECTIONS, duration: seconds, requests: [request] });
   try {
     process.stderr.write(`  ${adapter}: soaking for ${SECONDS} s\n`);
     const warmUp = await drive(WARM_UP_SECONDS);
@@ -185,7 +198,10 @@ async function soakOne(adapter: AdapterName, routes: number): Promise<SoakResult
 }
 
 /** Soaks each adapter in turn; `failed` when any answered 5xx. */
-export async function soak(adapters: readonly AdapterName[], routes: number): Promise<{ markdown: string; failed: boolean }> {
+export async function soak(
+  adapters: readonly AdapterName[],
+  routes: number,
+): Promise<{ markdown: string; failed: boolean }> {
   const results: SoakResult[] = [];
   for (const adapter of adapters) results.push(await soakOne(adapter, routes));
   const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -206,7 +222,10 @@ export async function soak(adapters: readonly AdapterName[], routes: number): Pr
     '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.adapter} | ${r.answered} | ${[...r.statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${status}: ${count}`).join(', ')} | ` +
+        `| ${r.adapter} | ${r.answered} | ${[...r.statuses]
+          .sort(([a], [b]) => a - b)
+          .map(([status, count]) => `${status}: ${count}`)
+          .join(', ')} | ` +
         `${r.serverErrors} | ${r.connectionErrors} | ${mb(r.afterWarmUp.rss)} | ${mb(r.atEnd.rss)} | ${mb(growth(r, 'rss'))} | ${mb(growth(r, 'heapUsed'))} | ` +
         `${ms(r.latency.percentile(50))} | ${ms(r.latency.percentile(99))} |`,
     ),
@@ -216,9 +235,15 @@ export async function soak(adapters: readonly AdapterName[], routes: number): Pr
   ];
   for (const r of results) {
     if (r.serverErrors === 0) lines.push(`- met: ${r.adapter}, no 5xx in ${r.answered} answers`);
-    else lines.push(`- **FAIL**: ${r.adapter}, ${r.serverErrors} requests answered with 5xx, among them:`, ...r.failures.map((failure) => `  - \`${failure}\``));
+    else
+      lines.push(
+        `- **FAIL**: ${r.adapter}, ${r.serverErrors} requests answered with 5xx, among them:`,
+        ...r.failures.map((failure) => `  - \`${failure}\``),
+      );
     const met = growth(r, 'rss') <= RSS_GROWTH_LIMIT_MB * 1e6;
-    lines.push(`- ${met ? 'met' : '**missed**'}: ${r.adapter}, RSS growth ${mb(growth(r, 'rss'))} (target ≤ ${RSS_GROWTH_LIMIT_MB} MB; heap used: ${mb(growth(r, 'heapUsed'))})`);
+    lines.push(
+      `- ${met ? 'met' : '**missed**'}: ${r.adapter}, RSS growth ${mb(growth(r, 'rss'))} (target ≤ ${RSS_GROWTH_LIMIT_MB} MB; heap used: ${mb(growth(r, 'heapUsed'))})`,
+    );
   }
   return { markdown: lines.join('\n') + '\n', failed: results.some((r) => r.serverErrors > 0) };
 }

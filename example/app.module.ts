@@ -36,7 +36,11 @@ export class AppModule {
             exposedHeaders: ['X-Request-Id'],
             // Named policies can come from configuration too; PartnerController uses @Cors('partner').
             policies: {
-              partner: { origin: ['https://partner.example.net'], methods: ['GET', 'PUT', 'DELETE'], allowedHeaders: ['X-Partner-Key'] },
+              partner: {
+                origin: ['https://partner.example.net'],
+                methods: ['GET', 'PUT', 'DELETE'],
+                allowedHeaders: ['X-Partner-Key'],
+              },
             },
             // A path no controller serves (a plain handler added with app.use(), see playground/server.ts): its own policy.
             paths: [{ path: '/health', policy: { origin: '*', credentials: false } }],

@@ -24,7 +24,19 @@ const cache = join(root, 'node_modules', '.cache', 'nestjs-cors-pack');
 /** `{ pid, original }`: the process running the pack, and package.json as it was before. */
 const backup = join(cache, 'backup.json');
 const DEVELOPMENT_ONLY = ['scripts', 'devDependencies'];
-const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'busybox', 'cmd.exe', 'powershell.exe', 'pwsh', 'pwsh.exe']);
+const SHELLS = new Set([
+  'sh',
+  'bash',
+  'dash',
+  'zsh',
+  'ksh',
+  'ash',
+  'busybox',
+  'cmd.exe',
+  'powershell.exe',
+  'pwsh',
+  'pwsh.exe',
+]);
 /** A pack of this package takes seconds; a watcher whose pack seems to run longer than this restores anyway. */
 const WATCH_AT_MOST_MS = 10 * 60_000;
 
@@ -91,7 +103,9 @@ function processInfo(pid) {
     // not Linux
   }
   try {
-    const [ppid, ...command] = execFileSync('ps', ['-o', 'ppid=,comm=', '-p', String(pid)], { encoding: 'utf8' }).trim().split(/\s+/);
+    const [ppid, ...command] = execFileSync('ps', ['-o', 'ppid=,comm=', '-p', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .split(/\s+/);
     return { name: basename(command.join(' ')), ppid: Number(ppid) };
   } catch {
     return undefined;
@@ -123,7 +137,9 @@ function strip() {
   if (pid !== undefined) {
     spawn(process.execPath, [self, 'watch', String(pid)], { detached: true, stdio: 'ignore' }).unref();
   } else {
-    console.error('pack-manifest: cannot tell which process runs the pack; if it is interrupted, run node scripts/pack-manifest.mjs restore');
+    console.error(
+      'pack-manifest: cannot tell which process runs the pack; if it is interrupted, run node scripts/pack-manifest.mjs restore',
+    );
   }
   writeWhole(manifest, packedManifest(original));
   // For scripts/smoke-packed.mjs: stay here, with package.json stripped, until the test interrupts the pack.

@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const run = (cwd, command, args) => execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+const run = (cwd, command, args) =>
+  execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
 const npmQuiet = ['--no-audit', '--no-fund', '--loglevel=error'];
 /** Runs npm and returns what it printed on stderr (its warnings); throws, printing them, if npm fails. */
 const npmWarnings = (cwd, args) => {
@@ -44,10 +45,18 @@ try {
   const [packed] = JSON.parse(run(clone, 'npm', ['pack', '--json', '--loglevel=error', '--pack-destination', root]));
   const tarball = join(root, packed.filename);
   const files = new Set(packed.files.map((file) => file.path));
-  const expected = ['dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json'];
+  const expected = [
+    'dist/esm/index.js',
+    'dist/esm/index.d.ts',
+    'dist/cjs/index.js',
+    'dist/cjs/index.d.ts',
+    'dist/cjs/package.json',
+  ];
   const missing = expected.filter((file) => !files.has(file));
   if (missing.length > 0) {
-    throw new Error(`npm pack in a clean clone packed no ${missing.join(', ')} (packed: ${[...files].join(', ')}): does prepare build dist/?`);
+    throw new Error(
+      `npm pack in a clean clone packed no ${missing.join(', ')} (packed: ${[...files].join(', ')}): does prepare build dist/?`,
+    );
   }
   console.log(`npm pack in a clean clone: ${packed.filename}, ${files.size} files`);
 
@@ -60,11 +69,15 @@ try {
   }
   const { scripts, devDependencies: _devDependencies, ...rest } = committed;
   if (!isDeepStrictEqual(inTarball, rest)) {
-    throw new Error(`the packed package.json differs from the committed one in more than scripts and devDependencies:\n${JSON.stringify(inTarball, null, 2)}`);
+    throw new Error(
+      `the packed package.json differs from the committed one in more than scripts and devDependencies:\n${JSON.stringify(inTarball, null, 2)}`,
+    );
   }
   const unclean = () => run(clone, 'git', ['status', '--porcelain', '--ignored=no']).trim();
   if (unclean() !== '') throw new Error(`npm pack left the clone changed:\n${unclean()}`);
-  console.log(`the packed package.json has no scripts (the clone's: ${Object.keys(scripts).join(', ')}) and no devDependencies; the clone is unchanged`);
+  console.log(
+    `the packed package.json has no scripts (the clone's: ${Object.keys(scripts).join(', ')}) and no devDependencies; the clone is unchanged`,
+  );
 
   // Ctrl-C while package.json is stripped (scripts/pack-manifest.mjs holds the pack there): no postpack runs, and the
   // watcher that the pack started puts package.json back.
@@ -77,7 +90,8 @@ try {
   });
   const exited = new Promise((resolve) => interrupted.on('exit', (code, signal) => resolve(signal ?? code)));
   for (let waited = 0; !existsSync(hold); waited += 50) {
-    if (waited > 120_000) throw new Error('the interrupted pack never reached the point where package.json is stripped');
+    if (waited > 120_000)
+      throw new Error('the interrupted pack never reached the point where package.json is stripped');
     await sleep(50);
   }
   if ('scripts' in JSON.parse(readFileSync(join(clone, 'package.json'), 'utf8'))) {
@@ -86,7 +100,8 @@ try {
   process.kill(-interrupted.pid, 'SIGINT');
   const how = await exited;
   for (let waited = 0; unclean() !== ''; waited += 100) {
-    if (waited > 10_000) throw new Error(`a pack interrupted with Ctrl-C (npm ended with ${how}) left the clone changed:\n${unclean()}`);
+    if (waited > 10_000)
+      throw new Error(`a pack interrupted with Ctrl-C (npm ended with ${how}) left the clone changed:\n${unclean()}`);
     await sleep(100);
   }
   console.log(`a pack interrupted with Ctrl-C (npm ended with ${how}) left the clone unchanged`);
@@ -137,14 +152,25 @@ const { CorsModule } = require('nestjs-cors');`,
     mkdirSync(dir);
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type }));
     const nestPackages = ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express'].map((p) => `${p}@${nest}`);
-    const warnings = npmWarnings(dir, ['install', '--no-audit', '--no-fund', '--loglevel=warn', from, ...nestPackages, 'reflect-metadata', 'rxjs']);
+    const warnings = npmWarnings(dir, [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=warn',
+      from,
+      ...nestPackages,
+      'reflect-metadata',
+      'rxjs',
+    ]);
     // npm 11 lists the packages whose install scripts it did not run or runs unapproved: never this one from a tarball.
     // (A git dependency is built by its prepare script: that one is expected to be listed.)
     const unapproved = warnings.split('\n').filter((line) => /install-scripts/.test(line) && /nestjs-cors@/.test(line));
     if (from === tarball && unapproved.length > 0) {
       throw new Error(`installing the tarball made npm warn about its install scripts:\n${unapproved.join('\n')}`);
     }
-    console.log(`${name}: npm ${unapproved.length > 0 ? `lists the install scripts of ${unapproved.map((line) => line.replace(/^npm warn install-scripts\s*/, '')).join(', ')}` : 'names no install script of nestjs-cors'}`);
+    console.log(
+      `${name}: npm ${unapproved.length > 0 ? `lists the install scripts of ${unapproved.map((line) => line.replace(/^npm warn install-scripts\s*/, '')).join(', ')}` : 'names no install script of nestjs-cors'}`,
+    );
     for (const { file, load } of apps) {
       writeFileSync(join(dir, file), app(load));
       process.stdout.write(`${name} ${file}: ${run(dir, 'node', [file])}`);

@@ -11,14 +11,31 @@ const NEST_11 = [
   ...['@nestjs/websockets', '@nestjs/platform-ws', '@nestjs/platform-socket.io'],
 ];
 const NOT_NEEDED = [
-  ...['@sparticuz/chromium', 'playwright-core', 'autocannon', '@types/autocannon', 'publint', '@arethetypeswrong/cli', 'puppeteer-core'],
+  ...[
+    '@sparticuz/chromium',
+    'playwright-core',
+    'autocannon',
+    '@types/autocannon',
+    'publint',
+    '@arethetypeswrong/cli',
+    'puppeteer-core',
+  ],
   // test/graphql only; @nestjs/graphql, @nestjs/apollo and @nestjs/mercurius 14 have peer dependencies on @nestjs/* ^12.
-  ...['@nestjs/graphql', '@nestjs/apollo', '@apollo/server', '@as-integrations/express5', '@nestjs/mercurius', 'mercurius', 'graphql'],
+  ...[
+    '@nestjs/graphql',
+    '@nestjs/apollo',
+    '@apollo/server',
+    '@as-integrations/express5',
+    '@nestjs/mercurius',
+    'mercurius',
+    'graphql',
+  ],
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'nestjs-cors-nest11-'));
 try {
-  for (const path of ['src', 'test', 'jest.config.js', 'tsconfig.json']) cpSync(path, join(dir, path), { recursive: true });
+  for (const path of ['src', 'test', 'jest.config.js', 'tsconfig.json'])
+    cpSync(path, join(dir, path), { recursive: true });
   for (const notRun of ['test/browser', 'test/firefox', 'test/graphql']) rmSync(join(dir, notRun), { recursive: true });
   const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
   for (const name of NEST_11) pkg.devDependencies[name] = '^11';

@@ -6,7 +6,16 @@ import type { CorsPolicy, OptionSources } from './policy/cors-policy.js';
 import type { IndexEntry } from './routing/route-index.js';
 
 /** The fields an audit shows, in this order. */
-const FIELDS = ['origin', 'credentials', 'methods', 'allowedHeaders', 'exposedHeaders', 'maxAge', 'enforce', 'reportOnly'] as const;
+const FIELDS = [
+  'origin',
+  'credentials',
+  'methods',
+  'allowedHeaders',
+  'exposedHeaders',
+  'maxAge',
+  'enforce',
+  'reportOnly',
+] as const;
 type AuditedField = (typeof FIELDS)[number];
 
 /** The effective CORS policy of one route or WebSocket gateway, or of the paths no controller serves. */
@@ -79,11 +88,20 @@ export class CorsAudit {
       route.method,
       route.path + (route.hosts ? ` @${route.hosts.join('|')}` : ''),
       route.handler,
-      ...FIELDS.map((field) => `${format(route[field])}${route.from[field] === 'default' ? '' : ` ← ${route.from[field]}`}`),
+      ...FIELDS.map(
+        (field) => `${format(route[field])}${route.from[field] === 'default' ? '' : ` ← ${route.from[field]}`}`,
+      ),
     ]);
     const header = ['method', 'path', 'handler', ...FIELDS];
     const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
-    return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+    return [header, ...rows]
+      .map((row) =>
+        row
+          .map((cell, i) => cell.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n');
   }
 
   private entry({ method, path, hosts, handler, policy }: IndexEntry): CorsRouteAudit {
@@ -97,9 +115,15 @@ export class CorsAudit {
   }
 }
 
-function describe(policy: CorsPolicy, sources: OptionSources): Omit<CorsRouteAudit, 'method' | 'path' | 'hosts' | 'handler'> {
+function describe(
+  policy: CorsPolicy,
+  sources: OptionSources,
+): Omit<CorsRouteAudit, 'method' | 'path' | 'hosts' | 'handler'> {
   const { options } = policy;
-  const from = Object.fromEntries(FIELDS.map((field) => [field, sources[field] ?? 'default'])) as Record<AuditedField, string>;
+  const from = Object.fromEntries(FIELDS.map((field) => [field, sources[field] ?? 'default'])) as Record<
+    AuditedField,
+    string
+  >;
   return {
     origin: origins(options.origin),
     credentials: options.credentials,
@@ -114,9 +138,9 @@ function describe(policy: CorsPolicy, sources: OptionSources): Omit<CorsRouteAud
 }
 
 function origins(origin: CorsOptions['origin']): string[] {
-  return [origin ?? []].flat().map((entry) =>
-    typeof entry === 'function' ? `function ${entry.name || '(anonymous)'}` : String(entry),
-  );
+  return [origin ?? []]
+    .flat()
+    .map((entry) => (typeof entry === 'function' ? `function ${entry.name || '(anonymous)'}` : String(entry)));
 }
 
 function format(value: unknown): string {

@@ -88,7 +88,8 @@ export class CorsFrontDoor {
       // Only a failure of the front door itself gets here, before the app has the request: it is not let in.
       (response, error) => {
         logger.error('CORS decision failed; answered 500', error instanceof Error ? error.stack : String(error));
-        if (!response.headersSent) writeAnswer(response, 500, { vary: undefined, headers: NO_HEADERS }, 'Internal Server Error');
+        if (!response.headersSent)
+          writeAnswer(response, 500, { vary: undefined, headers: NO_HEADERS }, 'Internal Server Error');
       },
     );
   }
@@ -97,7 +98,10 @@ export class CorsFrontDoor {
     const { headers } = request;
     const method = request.method ?? 'GET';
     const preflight = isPreflight(method, headers);
-    const target = this.routes.forRequest(preflight ? String(headers['access-control-request-method']) : method, request);
+    const target = this.routes.forRequest(
+      preflight ? String(headers['access-control-request-method']) : method,
+      request,
+    );
     const { candidates } = target;
     const vary = preflight ? candidates.preflightVary : candidates.vary;
     const origin = requestOrigin(headers);
@@ -134,8 +138,21 @@ export class CorsFrontDoor {
     const vary = candidates.preflightVary;
     if (!answer.accepted) {
       const handler = this.routes.handlerOf(target, requestMethod, request);
-      this.rejections.report({ kind: 'preflight', reason: answer.reason, outcome: 'rejected', origin, method: requestMethod, path: pathOf(request.url), handler });
-      writeAnswer(response, 403, this.crossOriginHead(vary, NO_HEADERS), this.rejections.preflightAnswer(answer.reason));
+      this.rejections.report({
+        kind: 'preflight',
+        reason: answer.reason,
+        outcome: 'rejected',
+        origin,
+        method: requestMethod,
+        path: pathOf(request.url),
+        handler,
+      });
+      writeAnswer(
+        response,
+        403,
+        this.crossOriginHead(vary, NO_HEADERS),
+        this.rejections.preflightAnswer(answer.reason),
+      );
       return;
     }
     if (!answer.continue) return writeAnswer(response, answer.status, this.crossOriginHead(vary, answer.headers));

@@ -20,7 +20,13 @@ export interface AppGateway extends GatewayEndpoint {
  * in it goes to `errors`). Warns at startup about the gateways it cannot decide, and about a gateway's own `cors`
  * option, as it does about `app.enableCors()`: two layers would disagree.
  */
-export function appGateways(modules: ModulesContainer, config: ApplicationConfig, server: unknown, policies: CorsPolicies, errors: ConfigErrors): AppGateway[] {
+export function appGateways(
+  modules: ModulesContainer,
+  config: ApplicationConfig,
+  server: unknown,
+  policies: CorsPolicies,
+  errors: ConfigErrors,
+): AppGateway[] {
   const discovered = discoverGateways(modules);
   if (discovered.length === 0) return [];
   const logger = new Logger(CORS_LOGGER_CONTEXT);
@@ -34,8 +40,16 @@ export function appGateways(modules: ModulesContainer, config: ApplicationConfig
     } else if (adapter.transport === undefined) {
       logger.warn(unknownAdapter(gateway.name, adapter.name));
     } else {
-      const polls = adapter.transport === 'socket.io' && (!Array.isArray(options.transports) || options.transports.includes('polling'));
-      gateways.push({ transport: adapter.transport, path: handshakePath(adapter.transport, options), handler: gateway.name, policy, polls });
+      const polls =
+        adapter.transport === 'socket.io' &&
+        (!Array.isArray(options.transports) || options.transports.includes('polling'));
+      gateways.push({
+        transport: adapter.transport,
+        path: handshakePath(adapter.transport, options),
+        handler: gateway.name,
+        policy,
+        polls,
+      });
     }
   }
   return gateways;
@@ -69,7 +83,10 @@ function ownCorsOption(gateway: string): string {
 }
 
 function ownServer(gateway: string, port: DiscoveredGateway['port']): string {
-  const where = port !== 0 ? `on port ${port}, on a server of its own` : `on another server than the app's (its WebSocket adapter was not built with the app)`;
+  const where =
+    port !== 0
+      ? `on port ${port}, on a server of its own`
+      : `on another server than the app's (its WebSocket adapter was not built with the app)`;
   return (
     `${gateway} is served ${where}, whose handshakes nestjs-cors does not see: cross-site WebSocket hijacking is not ` +
     `refused there. Serve it on the app's HTTP server (@WebSocketGateway() without a port, the adapter built with ` +

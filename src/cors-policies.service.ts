@@ -51,7 +51,12 @@ export class CorsPolicies {
     const app = configured ?? {};
     const replaced = options === configured ? {} : (options ?? {});
     const { policies = {}, paths = [], onRejection: _onRejection, ...global } = app;
-    const { policies: replacedPolicies = {}, paths: replacedPaths, onRejection: _replacedHook, ...replacedGlobal } = replaced;
+    const {
+      policies: replacedPolicies = {},
+      paths: replacedPaths,
+      onRejection: _replacedHook,
+      ...replacedGlobal
+    } = replaced;
     this.globalLevels = [
       { source, options: global },
       { source: REPLACED, options: replacedGlobal },
@@ -75,7 +80,10 @@ export class CorsPolicies {
     this.global = errors.check(() => this.compileLevels(this.globalLevels, source)) ?? CorsPolicy.compile({}, source);
     const inherited = errors.problems();
     for (const [name, levels] of this.named) {
-      errors.check(() => this.compileLevels([...this.globalLevels, ...levels], `${source} policy '${name}'`), inherited);
+      errors.check(
+        () => this.compileLevels([...this.globalLevels, ...levels], `${source} policy '${name}'`),
+        inherited,
+      );
     }
     const pathEntries: PathEntry[] = [];
     (replacedPaths ?? paths).forEach(({ path, policy }, i) => {
@@ -85,8 +93,14 @@ export class CorsPolicies {
         if (typeof path !== 'string') throw new CorsConfigError(location, `'path' must be a string`);
         // A named policy's own mistakes are reported once, against the policy.
         const [levels, where] =
-          typeof policy === 'string' ? [this.namedLevels(policy, location), `${source} policy '${policy}'`] : [[{ source: location, options: policy }], location];
-        pathEntries.push({ path, policy: this.compileLevels([...this.globalLevels, ...levels], where), location: entry });
+          typeof policy === 'string'
+            ? [this.namedLevels(policy, location), `${source} policy '${policy}'`]
+            : [[{ source: location, options: policy }], location];
+        pathEntries.push({
+          path,
+          policy: this.compileLevels([...this.globalLevels, ...levels], where),
+          location: entry,
+        });
       }, inherited);
     });
     errors.throwIfAny();
@@ -107,9 +121,16 @@ export class CorsPolicies {
     }));
     for (const key of this.routeOverrides.keys()) {
       if (this.usedRouteOverrides.has(key)) continue;
-      const known = [...new Set(routes.flatMap(({ controller, handlerName }) => [controller.name, `${controller.name}.${handlerName}`]))];
+      const known = [
+        ...new Set(
+          routes.flatMap(({ controller, handlerName }) => [controller.name, `${controller.name}.${handlerName}`]),
+        ),
+      ];
       errors.check(() => {
-        throw new CorsConfigError(`${OVERRIDDEN}.routes`, `'${key}' is no controller or route of the app (write 'Controller' or 'Controller.method'; known: ${known.join(', ')})`);
+        throw new CorsConfigError(
+          `${OVERRIDDEN}.routes`,
+          `'${key}' is no controller or route of the app (write 'Controller' or 'Controller.method'; known: ${known.join(', ')})`,
+        );
       });
     }
     errors.throwIfAny();
@@ -152,7 +173,8 @@ export class CorsPolicies {
     overridden.forEach((key) => this.usedRouteOverrides.add(key));
     if (onController === undefined && onRoute === undefined && overridden.length === 0) return this.global;
     // What a test overrides of one route is that route's own: it shares no compiled policy with routes of equal metadata.
-    if (overridden.length > 0) return this.compileLevels(this.levels(controller.name, onController, location, onRoute), location);
+    if (overridden.length > 0)
+      return this.compileLevels(this.levels(controller.name, onController, location, onRoute), location);
     let byRoute = this.compiled.get(onController);
     if (byRoute === undefined) {
       // A mistake of the controller's own `@Cors` is reported against the controller, not its first route.
@@ -168,12 +190,21 @@ export class CorsPolicies {
   }
 
   /** The levels of an endpoint's policy, most general first, each followed by what a test overrides of it. */
-  private levels(controllerName: string, onController: CorsMetadata | undefined, routeName?: string, onRoute?: CorsMetadata): PolicyLevel[] {
+  private levels(
+    controllerName: string,
+    onController: CorsMetadata | undefined,
+    routeName?: string,
+    onRoute?: CorsMetadata,
+  ): PolicyLevel[] {
     const levels = [...this.globalLevels];
     const name = onRoute?.policy ?? onController?.policy;
-    if (name !== undefined) levels.push(...this.namedLevels(name, onRoute?.policy !== undefined ? (routeName as string) : controllerName));
+    if (name !== undefined)
+      levels.push(...this.namedLevels(name, onRoute?.policy !== undefined ? (routeName as string) : controllerName));
     levels.push({ source: controllerName, options: onController?.options });
-    levels.push({ source: `${OVERRIDDEN}.routes['${controllerName}']`, options: this.routeOverrides.get(controllerName) });
+    levels.push({
+      source: `${OVERRIDDEN}.routes['${controllerName}']`,
+      options: this.routeOverrides.get(controllerName),
+    });
     if (routeName !== undefined) {
       levels.push({ source: routeName, options: onRoute?.options });
       levels.push({ source: `${OVERRIDDEN}.routes['${routeName}']`, options: this.routeOverrides.get(routeName) });
@@ -184,7 +215,8 @@ export class CorsPolicies {
   private namedLevels(name: string, usedIn: string): PolicyLevel[] {
     const levels = this.named.get(name);
     if (levels === undefined) {
-      const known = this.named.size === 0 ? `${this.source} defines no policies` : `known: ${[...this.named.keys()].join(', ')}`;
+      const known =
+        this.named.size === 0 ? `${this.source} defines no policies` : `known: ${[...this.named.keys()].join(', ')}`;
       throw new CorsConfigError(usedIn, `unknown policy '${name}' (${known})`);
     }
     return levels;
@@ -196,8 +228,11 @@ export class CorsPolicies {
    */
   private compileLevels(levels: PolicyLevel[], location: string): CorsPolicy {
     const { options, sources } = mergePolicyLevels(levels);
-    const overrides = levels.filter((level) => level.source.startsWith('overrideProvider(') && hasFields(level.options));
-    const named = overrides.length === 0 ? location : `${location} (with ${overrides.map((level) => level.source).join(', ')})`;
+    const overrides = levels.filter(
+      (level) => level.source.startsWith('overrideProvider(') && hasFields(level.options),
+    );
+    const named =
+      overrides.length === 0 ? location : `${location} (with ${overrides.map((level) => level.source).join(', ')})`;
     const policy = CorsPolicy.compile(options, named, sources);
     for (const warning of policy.warnings) {
       if (this.warned.has(warning)) continue;

@@ -55,7 +55,10 @@ export class CorsRejections {
     const hook = this.onRejection;
     if (hook === undefined) return;
     const fail = (error: unknown) =>
-      this.logger.error('onRejection failed; the response was not affected', error instanceof Error ? error.stack : String(error));
+      this.logger.error(
+        'onRejection failed; the response was not affected',
+        error instanceof Error ? error.stack : String(error),
+      );
     setImmediate(() => {
       try {
         Promise.resolve(hook(rejection)).catch(fail);
@@ -72,7 +75,8 @@ export class CorsRejections {
    * logger given no levels.
    */
   private prints(level: LogLevel): boolean {
-    const logger = this.logger.localInstance as (LoggerService & { isLevelEnabled?(level: LogLevel): boolean }) | undefined;
+    const logger = this.logger.localInstance as
+      (LoggerService & { isLevelEnabled?(level: LogLevel): boolean }) | undefined;
     return logger !== undefined && (logger.isLevelEnabled?.(level) ?? true);
   }
 }

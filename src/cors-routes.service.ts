@@ -9,7 +9,13 @@ import { discoverRoutes, guardFirst, pathToRegexpSyntax } from './nest-internals
 import { hostOf, pathOf } from './node-request.js';
 import { ConfigErrors } from './policy/cors-config.error.js';
 import { isPreflight } from './policy/request-facts.js';
-import { type Endpoint, type GatewayEndpoint, type IndexEntry, RouteIndex, type RouteTarget } from './routing/route-index.js';
+import {
+  type Endpoint,
+  type GatewayEndpoint,
+  type IndexEntry,
+  RouteIndex,
+  type RouteTarget,
+} from './routing/route-index.js';
 
 /** The one guard every handler a preflight cannot tell apart shares (see `CorsGuard`). */
 const VERSIONED_HANDLER_GUARD = new CorsGuard();
@@ -44,11 +50,15 @@ export class CorsRoutes {
     this.binding = binding;
     const errors = new ConfigErrors();
     const adapter = this.adapterHost.httpAdapter;
-    const endpoints = errors.check(() => this.policies.forRoutes(discoverRoutes(this.modules, this.config, adapter))) ?? [];
+    const endpoints =
+      errors.check(() => this.policies.forRoutes(discoverRoutes(this.modules, this.config, adapter))) ?? [];
     const gateways = appGateways(this.modules, this.config, adapter?.getHttpServer(), this.policies, errors);
     errors.throwIfAny();
     this.index = this.indexOf(endpoints, gateways, binding);
-    warnOnRefusedPolling(gateways, this.index.entries.slice(endpoints.length, endpoints.length + gateways.length).map(({ policy }) => policy));
+    warnOnRefusedPolling(
+      gateways,
+      this.index.entries.slice(endpoints.length, endpoints.length + gateways.length).map(({ policy }) => policy),
+    );
     for (const handler of this.index.guardedHandlers) guardFirst(handler, VERSIONED_HANDLER_GUARD);
   }
 
@@ -78,7 +88,9 @@ export class CorsRoutes {
    */
   routePathOf(request: IncomingMessage): string {
     const method = request.method ?? 'GET';
-    const routed = isPreflight(method, request.headers) ? String(request.headers['access-control-request-method']) : method;
+    const routed = isPreflight(method, request.headers)
+      ? String(request.headers['access-control-request-method'])
+      : method;
     const target = this.binding?.targetOf(request) ?? request.url ?? '/';
     const { entry } = this.index.lookup(routed, target, this.hostOf(request));
     return entry < this.index.entries.length - 1 ? this.index.entries[entry].path : pathOf(target);
@@ -94,9 +106,24 @@ export class CorsRoutes {
     return hostOf(request, this.adapterHostOf);
   }
 
-  private indexOf(endpoints: readonly Endpoint[], gateways: readonly GatewayEndpoint[], binding: AdapterBinding | undefined): RouteIndex {
+  private indexOf(
+    endpoints: readonly Endpoint[],
+    gateways: readonly GatewayEndpoint[],
+    binding: AdapterBinding | undefined,
+  ): RouteIndex {
     // Without a binding no request reaches the front door; the audit still lists the routes, matched plainly.
-    const routing = binding ?? { routingPath: (target: string) => target, pathMatching: () => ({ caseSensitive: true, ignoreTrailingSlash: false }), hostOf: () => undefined };
-    return new RouteIndex(endpoints, gateways, this.policies.pathEntries, this.policies.global, routing, pathToRegexpSyntax);
+    const routing = binding ?? {
+      routingPath: (target: string) => target,
+      pathMatching: () => ({ caseSensitive: true, ignoreTrailingSlash: false }),
+      hostOf: () => undefined,
+    };
+    return new RouteIndex(
+      endpoints,
+      gateways,
+      this.policies.pathEntries,
+      this.policies.global,
+      routing,
+      pathToRegexpSyntax,
+    );
   }
 }

@@ -53,12 +53,17 @@ export class CorsUpgrades {
     const [policy] = target.candidates.policies;
     const allowed = this.origins.isAllowed(policy, origin, request);
     const handshake: Handshake = { request, socket, target, policy, origin };
-    return typeof allowed === 'boolean' ? this.settle(handshake, allowed) : allowed.then((answer) => this.settle(handshake, answer));
+    return typeof allowed === 'boolean'
+      ? this.settle(handshake, allowed)
+      : allowed.then((answer) => this.settle(handshake, answer));
   };
 
   /** Only a failure of the decision itself gets here, before any listener has the upgrade: it is not let in. */
   private readonly failed = (socket: Duplex, error: unknown): void => {
-    this.logger.error('CORS decision of an upgrade failed; answered 500', error instanceof Error ? error.stack : String(error));
+    this.logger.error(
+      'CORS decision of an upgrade failed; answered 500',
+      error instanceof Error ? error.stack : String(error),
+    );
     answerUpgrade(socket, 500, 'Internal Server Error');
   };
 
@@ -67,7 +72,15 @@ export class CorsUpgrades {
     const reason = 'origin not allowed';
     const outcome = policy.reportOnly ? 'reported' : 'refused';
     const handler = this.routes.handlerOf(target, UPGRADE, request);
-    this.rejections.report({ kind: 'upgrade', reason, outcome, origin, method: request.method ?? 'GET', path: pathOf(request.url), handler });
+    this.rejections.report({
+      kind: 'upgrade',
+      reason,
+      outcome,
+      origin,
+      method: request.method ?? 'GET',
+      path: pathOf(request.url),
+      handler,
+    });
     if (outcome === 'reported') return true;
     answerUpgrade(socket, 403, this.rejections.upgradeAnswer(reason));
     return false;

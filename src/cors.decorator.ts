@@ -17,8 +17,13 @@ export interface CorsMetadata {
  */
 export function Cors(options: CorsOptions | false): ClassDecorator & MethodDecorator;
 export function Cors(policy: CorsPolicyName, overrides?: CorsOptions): ClassDecorator & MethodDecorator;
-export function Cors(policyOrOptions: CorsPolicyName | CorsOptions | false, overrides?: CorsOptions): ClassDecorator & MethodDecorator {
+export function Cors(
+  policyOrOptions: CorsPolicyName | CorsOptions | false,
+  overrides?: CorsOptions,
+): ClassDecorator & MethodDecorator {
   const metadata: CorsMetadata =
-    typeof policyOrOptions === 'string' ? { policy: policyOrOptions, options: overrides } : { options: policyOrOptions };
+    typeof policyOrOptions === 'string'
+      ? { policy: policyOrOptions, options: overrides }
+      : { options: policyOrOptions };
   return SetMetadata(CORS_METADATA, metadata);
 }

@@ -26,7 +26,10 @@ export class CorsGuard implements CanActivate {
       const response = nodeResponseOf(http.getResponse<AdapterResponse>());
       const reason = policy.rejectActual(allowed, method);
       // The front door's head, put on before it left the decision: only the headers change, ownership stays.
-      writeOnHead(response, { ...(headOf(response) as CorsHead), headers: reason === undefined ? policy.headersForActual(origin) : NO_HEADERS });
+      writeOnHead(response, {
+        ...(headOf(response) as CorsHead),
+        headers: reason === undefined ? policy.headersForActual(origin) : NO_HEADERS,
+      });
       if (reason === undefined) return true;
       const outcome = policy.disallowedOutcome(method);
       const handler = `${context.getClass().name}.${context.getHandler().name}`;

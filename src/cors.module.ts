@@ -6,7 +6,13 @@ import { adapterBinding } from './adapters/binding-for.js';
 import { CORS_LOGGER_CONTEXT, CORS_OPTIONS_SOURCE } from './cors.constants.js';
 import { CorsAudit } from './cors-audit.service.js';
 import { CorsFrontDoor } from './cors-front-door.js';
-import { ASYNC_OPTIONS_TYPE, CORS_MODULE_OPTIONS, CORS_OPTIONS, CORS_OVERRIDES, ConfigurableCorsModule } from './cors.module-definition.js';
+import {
+  ASYNC_OPTIONS_TYPE,
+  CORS_MODULE_OPTIONS,
+  CORS_OPTIONS,
+  CORS_OVERRIDES,
+  ConfigurableCorsModule,
+} from './cors.module-definition.js';
 import type { CorsModuleOptions } from './cors-options.interface.js';
 import { CorsRejections } from './cors-rejections.service.js';
 import { CorsPolicies } from './cors-policies.service.js';
@@ -27,7 +33,11 @@ import { CorsConfigError } from './policy/cors-config.error.js';
 @Module({
   providers: [
     // Its own provider, so that a test can replace it and the app's own options stay known (see `CORS_OPTIONS`).
-    { provide: CORS_OPTIONS, useFactory: (options: CorsModuleOptions | undefined) => options, inject: [CORS_MODULE_OPTIONS] },
+    {
+      provide: CORS_OPTIONS,
+      useFactory: (options: CorsModuleOptions | undefined) => options,
+      inject: [CORS_MODULE_OPTIONS],
+    },
     { provide: CORS_OVERRIDES, useValue: {} },
     CorsPolicies,
     CorsRoutes,
@@ -58,7 +68,9 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
       const adapter = adapterHost.httpAdapter;
       const binding = adapterBinding(adapter);
       if (binding === undefined) {
-        new Logger(CORS_LOGGER_CONTEXT).error(`CorsModule supports the Express and Fastify adapters, not '${adapter.getType()}': CORS is not handled`);
+        new Logger(CORS_LOGGER_CONTEXT).error(
+          `CorsModule supports the Express and Fastify adapters, not '${adapter.getType()}': CORS is not handled`,
+        );
         return;
       }
       frontDoor.bindInside(binding);
@@ -75,7 +87,10 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
   /** Options from a factory (`ConfigService`, env), resolved when the app starts; errors in them name `forRootAsync`. */
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
     const module = super.forRootAsync(options);
-    return { ...module, providers: [...(module.providers ?? []), { provide: CORS_OPTIONS_SOURCE, useValue: 'forRootAsync' }] };
+    return {
+      ...module,
+      providers: [...(module.providers ?? []), { provide: CORS_OPTIONS_SOURCE, useValue: 'forRootAsync' }],
+    };
   }
 
   /**
@@ -102,7 +117,9 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
 function checkImportedOnce(modules: ModulesContainer): void {
   if ([...modules.values()].filter((module) => module.metatype === CorsModule).length < 2) return;
   // Declared imports only: Nest links a global module into every module.
-  const importers = [...modules.values()].filter((module) => importsModule(module.metatype, CorsModule)).map((module) => module.metatype.name);
+  const importers = [...modules.values()]
+    .filter((module) => importsModule(module.metatype, CorsModule))
+    .map((module) => module.metatype.name);
   throw new CorsConfigError(
     'CorsModule',
     `imported more than once, by ${importers.join(' and ')}: import it once, in the root module, and use @Cors() or named ` +

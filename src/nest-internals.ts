@@ -5,8 +5,22 @@
  * an older syntax; `GUARDS_METADATA` and `MODULE_METADATA` are the keys its decorators write; the gateway keys are
  * those `@WebSocketGateway()` writes, and the WebSocket adapter is the one `ApplicationConfig` holds.
  */
-import { type CanActivate, type DynamicModule, RequestMethod, type Type, type VersioningOptions, VersioningType } from '@nestjs/common';
-import { GUARDS_METADATA, HOST_METADATA, MODULE_METADATA, MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
+import {
+  type CanActivate,
+  type DynamicModule,
+  RequestMethod,
+  type Type,
+  type VersioningOptions,
+  VersioningType,
+} from '@nestjs/common';
+import {
+  GUARDS_METADATA,
+  HOST_METADATA,
+  MODULE_METADATA,
+  MODULE_PATH,
+  PATH_METADATA,
+  VERSION_METADATA,
+} from '@nestjs/common/constants.js';
 import { type AbstractHttpAdapter, ApplicationConfig, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler.js';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
@@ -130,9 +144,18 @@ export function discoverGateways(modules: ModulesContainer): DiscoveredGateway[]
   const gateways = new Map<Type, DiscoveredGateway>();
   for (const module of modules.values()) {
     for (const { metatype } of module.providers.values()) {
-      if (typeof metatype !== 'function' || gateways.has(metatype as Type) || Reflect.getMetadata(GATEWAY_METADATA, metatype) !== true) continue;
+      if (
+        typeof metatype !== 'function' ||
+        gateways.has(metatype as Type) ||
+        Reflect.getMetadata(GATEWAY_METADATA, metatype) !== true
+      )
+        continue;
       const gateway = metatype as Type;
-      gateways.set(gateway, { gateway, port: Reflect.getMetadata(PORT_METADATA, gateway) || 0, options: Reflect.getMetadata(GATEWAY_OPTIONS, gateway) ?? {} });
+      gateways.set(gateway, {
+        gateway,
+        port: Reflect.getMetadata(PORT_METADATA, gateway) || 0,
+        options: Reflect.getMetadata(GATEWAY_OPTIONS, gateway) ?? {},
+      });
     }
   }
   return [...gateways.values()];
@@ -146,7 +169,11 @@ export function webSocketAdapterOf(config: ApplicationConfig): WebSocketAdapterF
   const adapter = config.getIoAdapter() as (object & { httpServer?: unknown }) | undefined;
   if (adapter === undefined || adapter === null) return undefined;
   const classes: string[] = [];
-  for (let prototype = Object.getPrototypeOf(adapter); prototype !== null; prototype = Object.getPrototypeOf(prototype)) {
+  for (
+    let prototype = Object.getPrototypeOf(adapter);
+    prototype !== null;
+    prototype = Object.getPrototypeOf(prototype)
+  ) {
     classes.push((prototype.constructor as Function).name);
   }
   const transport = classes.includes('IoAdapter') ? 'socket.io' : classes.includes('WsAdapter') ? 'ws' : undefined;
@@ -157,12 +184,16 @@ export function webSocketAdapterOf(config: ApplicationConfig): WebSocketAdapterF
  * What handles an exception as Nest does for one thrown in middleware: the app's global exception filters (given to
  * `useGlobalFilters()`, or as `APP_FILTER`, which are looked up in the modules), then Nest's own.
  */
-export function globalExceptionHandler(modules: ModulesContainer, config: ApplicationConfig, adapter: AbstractHttpAdapter): (exception: unknown, args: unknown[]) => void {
-  const handler: ExceptionsHandler = new RouterExceptionFilters({ getModules: () => modules } as never, config, adapter).create(
-    {},
-    () => undefined,
-    undefined as never,
-  );
+export function globalExceptionHandler(
+  modules: ModulesContainer,
+  config: ApplicationConfig,
+  adapter: AbstractHttpAdapter,
+): (exception: unknown, args: unknown[]) => void {
+  const handler: ExceptionsHandler = new RouterExceptionFilters(
+    { getModules: () => modules } as never,
+    config,
+    adapter,
+  ).create({}, () => undefined, undefined as never);
   return (exception, args) => handler.next(exception as Error, new ExecutionContextHost(args));
 }
 
@@ -175,7 +206,10 @@ export function guardFirst(handler: Function, guard: CanActivate): void {
 /** Whether `metatype`'s `@Module({ imports })` names `module`, plainly or as a dynamic module. */
 export function importsModule(metatype: Type, module: Type): boolean {
   const imports: unknown[] = Reflect.getMetadata(MODULE_METADATA.IMPORTS, metatype) ?? [];
-  return imports.some((each) => each === module || (typeof each === 'object' && each !== null && (each as DynamicModule).module === module));
+  return imports.some(
+    (each) =>
+      each === module || (typeof each === 'object' && each !== null && (each as DynamicModule).module === module),
+  );
 }
 
 /** A route path in path-to-regexp 8's syntax: Fastify routes may use find-my-way's `*` and a trailing `:param?`. */

@@ -33,7 +33,10 @@ export function hostnameOf(host: string | undefined): string | undefined {
  * The host the client addressed. The adapter's answer (which applies its trust-proxy setting) differs from `Host` only
  * for an `X-Forwarded-Host` or on HTTP/2 (`:authority`), so it is asked only then.
  */
-export function hostOf(request: IncomingMessage, adapterHost: (request: IncomingMessage) => string | undefined): string | undefined {
+export function hostOf(
+  request: IncomingMessage,
+  adapterHost: (request: IncomingMessage) => string | undefined,
+): string | undefined {
   const { headers } = request;
   if (headers['x-forwarded-host'] === undefined && headers.host !== undefined) return headers.host;
   return adapterHost(request);

@@ -49,7 +49,10 @@ export class OriginChecks {
       } else this.logger.debug(`${error.message}; denied`);
       return false;
     }
-    this.logger.error(`origin function failed for ${JSON.stringify(origin)}; denied`, error instanceof Error ? error.stack : String(error));
+    this.logger.error(
+      `origin function failed for ${JSON.stringify(origin)}; denied`,
+      error instanceof Error ? error.stack : String(error),
+    );
     return false;
   }
 }

@@ -68,7 +68,8 @@ export function writeAnswer(response: ServerResponse, status: number, head: Cors
   for (const [name, value] of head.headers) if (!response.hasHeader(name)) fields[name] = value;
   if (head.vary !== undefined) {
     const existing = response.getHeader('vary');
-    fields.vary = existing === undefined ? head.vary.value : (mergeVary(existing, head.vary.tokens) ?? String(existing));
+    fields.vary =
+      existing === undefined ? head.vary.value : (mergeVary(existing, head.vary.tokens) ?? String(existing));
   }
   if (body !== '') fields['content-type'] = 'text/plain; charset=utf-8';
   if (status !== 204) fields['content-length'] = Buffer.byteLength(body);
@@ -91,7 +92,12 @@ function writeHeadWithCors(this: CorsResponse): ServerResponse {
  * without theirs, in a copy where it has any: ours are then the only ones. `owner` hears of those whose value ours
  * does not repeat.
  */
-function withoutTheirCorsHeaders(response: ServerResponse, ours: CorsHeaders, owner: HeaderOwner, given?: unknown): unknown {
+function withoutTheirCorsHeaders(
+  response: ServerResponse,
+  ours: CorsHeaders,
+  owner: HeaderOwner,
+  given?: unknown,
+): unknown {
   const overridden: string[] = [];
   // The names Node keeps, lower case: half the cost of asking it for each owned name.
   for (const name of response.getHeaderNames()) {
@@ -101,7 +107,8 @@ function withoutTheirCorsHeaders(response: ServerResponse, ours: CorsHeaders, ow
   }
   let kept = given;
   if (Array.isArray(given)) kept = rawWithoutOwned(given, ours, overridden);
-  else if (typeof given === 'object' && given !== null) kept = fieldsWithoutOwned(given as Record<string, unknown>, ours, overridden);
+  else if (typeof given === 'object' && given !== null)
+    kept = fieldsWithoutOwned(given as Record<string, unknown>, ours, overridden);
   if (overridden.length > 0) owner.overridden(response, overridden);
   return kept;
 }
@@ -118,7 +125,11 @@ function rawWithoutOwned(raw: unknown[], ours: CorsHeaders, overridden: string[]
 }
 
 /** Header fields without the owned ones: the same object where it has none. */
-function fieldsWithoutOwned(fields: Record<string, unknown>, ours: CorsHeaders, overridden: string[]): Record<string, unknown> {
+function fieldsWithoutOwned(
+  fields: Record<string, unknown>,
+  ours: CorsHeaders,
+  overridden: string[],
+): Record<string, unknown> {
   let kept: Record<string, unknown> | undefined;
   for (const name of Object.keys(fields)) {
     const lowerCase = name.toLowerCase();
@@ -142,7 +153,12 @@ function noteOverride(overridden: string[], name: string, theirs: unknown, ours:
  * than adding ours to theirs and taking them out again. Otherwise they are set with `setHeader`. A header the app set
  * either way is left as it is, unless the head owns it.
  */
-function writeWithHead(response: ServerResponse, { vary, headers, owner }: CorsHead, writeHead: ServerResponse['writeHead'], args: ArrayLike<unknown>): ServerResponse {
+function writeWithHead(
+  response: ServerResponse,
+  { vary, headers, owner }: CorsHead,
+  writeHead: ServerResponse['writeHead'],
+  args: ArrayLike<unknown>,
+): ServerResponse {
   // Where Node finds the headers: after a reason phrase, else the third argument, else the second.
   const at = typeof args[1] === 'string' || args[2] != null ? 2 : 1;
   if (owner !== undefined) {
@@ -163,7 +179,8 @@ function writeWithHead(response: ServerResponse, { vary, headers, owner }: CorsH
   const copy: Record<string, unknown> = {};
   for (const name of Object.keys(fields)) copy[name] = fields[name];
   for (const [name, value] of headers) {
-    if (!response.hasHeader(name) && (names === undefined ? !Object.hasOwn(fields, name) : !names.has(name))) copy[name] = value;
+    if (!response.hasHeader(name) && (names === undefined ? !Object.hasOwn(fields, name) : !names.has(name)))
+      copy[name] = value;
   }
   if (vary !== undefined) {
     const key = names?.get('vary') ?? 'vary';

@@ -1,6 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { type CallHandler, ConsoleLogger, type ExecutionContext, type LogLevel, type NestInterceptor } from '@nestjs/common';
+import {
+  type CallHandler,
+  ConsoleLogger,
+  type ExecutionContext,
+  type LogLevel,
+  type NestInterceptor,
+} from '@nestjs/common';
 import type { CorsAudit, CorsRouteAudit } from '../../src/index.js';
 
 /** What the API decided for one request, as the playground shows it. */
@@ -37,7 +43,8 @@ export interface Decision {
 type DecidingField = 'origin' | 'methods' | 'allowedHeaders';
 
 /** A refusal as `CorsRejections.report` logs it: `<outcome>: <reason> (<origin> <method> <path>[, <handler>])`. */
-const REFUSAL = /^(CORS preflight rejected|CORS request rejected|CORS headers withheld|CORS request would be rejected \(reportOnly\)): (origin|method|header) not allowed \(/;
+const REFUSAL =
+  /^(CORS preflight rejected|CORS request rejected|CORS headers withheld|CORS request would be rejected \(reportOnly\)): (origin|method|header) not allowed \(/;
 const FIELD_OF: Record<string, DecidingField> = { origin: 'origin', method: 'methods', header: 'allowedHeaders' };
 
 /** The decision of the request being handled: the logger reads it, for the `Cors` lines of each request. */
@@ -116,7 +123,10 @@ export class DecisionLog {
       method: req.method ?? '',
       path: target.split('?')[0],
       origin: header('origin'),
-      preflight: req.method === 'OPTIONS' && header('origin') !== undefined && header('access-control-request-method') !== undefined,
+      preflight:
+        req.method === 'OPTIONS' &&
+        header('origin') !== undefined &&
+        header('access-control-request-method') !== undefined,
       requestMethod: header('access-control-request-method'),
       requestHeaders: header('access-control-request-headers'),
       headers: {},
@@ -136,7 +146,10 @@ export class DecisionLog {
       return (writeHead as (...args: unknown[]) => ServerResponse).apply(this, args);
     } as ServerResponse['writeHead'];
     res.on('finish', () => {
-      const written = { ...res.getHeaders(), ...Object.fromEntries(Object.entries(given).map(([name, value]) => [name.toLowerCase(), value])) };
+      const written = {
+        ...res.getHeaders(),
+        ...Object.fromEntries(Object.entries(given).map(([name, value]) => [name.toLowerCase(), value])),
+      };
       for (const [name, value] of Object.entries(written)) {
         if (name.startsWith('access-control-') || name === 'vary') decision.headers[name] = String(value);
       }
@@ -162,7 +175,8 @@ export class DecisionLog {
     if (this.audit === undefined) return;
     const method = decision.preflight ? (decision.requestMethod as string) : decision.method;
     decision.route = this.audit.routeFor(method, target, host);
-    if (decision.field !== undefined) decision.policy = policyLevel(decision.route.from[decision.field], decision.route);
+    if (decision.field !== undefined)
+      decision.policy = policyLevel(decision.route.from[decision.field], decision.route);
   }
 
   since(id: number): Decision[] {

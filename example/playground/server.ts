@@ -29,7 +29,11 @@ export interface PlaygroundOptions {
  * Starts the example API and, on a second port (so on another origin), the playground page with the API's
  * decisions. Port 0 picks free ports.
  */
-export async function startPlayground(apiPort: number, playgroundPort: number, options: PlaygroundOptions = {}): Promise<RunningPlayground> {
+export async function startPlayground(
+  apiPort: number,
+  playgroundPort: number,
+  options: PlaygroundOptions = {},
+): Promise<RunningPlayground> {
   const decisions = new DecisionLog(options.logLevels);
   let apiUrl = '';
   let audit = '';
@@ -47,7 +51,12 @@ export async function startPlayground(apiPort: number, playgroundPort: number, o
     }
     if (url.pathname === '/decisions') {
       res.setHeader('Content-Type', 'application/json');
-      res.end(JSON.stringify({ lastId: decisions.lastId, decisions: decisions.since(Number(url.searchParams.get('since') ?? 0)) }));
+      res.end(
+        JSON.stringify({
+          lastId: decisions.lastId,
+          decisions: decisions.since(Number(url.searchParams.get('since') ?? 0)),
+        }),
+      );
       return;
     }
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
@@ -60,7 +69,9 @@ export async function startPlayground(apiPort: number, playgroundPort: number, o
 
   // The playground's own origin is allowed by the global policy, with those of CORS_ORIGINS, so that the app's own
   // front end can be tried out from the page whatever CORS_ORIGINS says.
-  const app = await NestFactory.create(AppModule.register({ alsoAllow: [playgroundUrl] }), { logger: decisions.logger });
+  const app = await NestFactory.create(AppModule.register({ alsoAllow: [playgroundUrl] }), {
+    logger: decisions.logger,
+  });
   app.useGlobalInterceptors(decisions.handlerRuns);
   // The chat gateway (app.gateway.ts) on the app's own server, where nestjs-cors decides its handshakes.
   app.useWebSocketAdapter(new WsAdapter(app));

@@ -29,7 +29,12 @@ export function expressBinding(adapter: ExpressAdapter): AdapterBinding {
     routingPath: expressPath,
     pathMatching: () => adapter.getRouteMatchingOptions?.() ?? { caseSensitive: false, ignoreTrailingSlash: true },
     // Express's own `req.host`, read through its prototype: it applies the app's `trust proxy` setting.
-    hostOf: (request) => (Object.create(app.request, { headers: { value: request.headers }, socket: { value: request.socket } }) as { host?: string }).host,
+    hostOf: (request) =>
+      (
+        Object.create(app.request, { headers: { value: request.headers }, socket: { value: request.socket } }) as {
+          host?: string;
+        }
+      ).host,
     forFilters: (request, response) => {
       // What Express's `app.handle` does first with every request, so that the filters get Express's request and
       // response (`response.status()`, `request.originalUrl`), as they do for an error of middleware.

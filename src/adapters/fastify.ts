@@ -30,7 +30,10 @@ interface FastifyAdapter {
  */
 export function fastifyBinding(adapter: FastifyAdapter): AdapterBinding {
   const instance = adapter.getInstance();
-  const { ignoreDuplicateSlashes, useSemicolonDelimiter } = { ...instance.initialConfig, ...instance.initialConfig.routerOptions };
+  const { ignoreDuplicateSlashes, useSemicolonDelimiter } = {
+    ...instance.initialConfig,
+    ...instance.initialConfig.routerOptions,
+  };
   // What makes find-my-way route another path than the raw one: percent-encoding, an absolute-form target
   // (`http://host/path`), and where configured `//` and `;`. (Case and a trailing slash are the route table's.)
   const rewrites = ['%', '^[^/]'];
@@ -39,7 +42,8 @@ export function fastifyBinding(adapter: FastifyAdapter): AdapterBinding {
   const rewritten = new RegExp(rewrites.join('|'));
   const requestPrototype = fastifyRequestPrototype(instance);
   return {
-    bindInside: (handle) => instance.addHook('onRequest', (request, reply, done) => handle(request.raw, reply.raw, done)),
+    bindInside: (handle) =>
+      instance.addHook('onRequest', (request, reply, done) => handle(request.raw, reply.raw, done)),
     routesAfterMiddleware: false,
     targetOf: (request) => request.url ?? '/',
     routingPath: (target) => {
@@ -52,12 +56,16 @@ export function fastifyBinding(adapter: FastifyAdapter): AdapterBinding {
     pathMatching: () => ({
       caseSensitive: true,
       ignoreTrailingSlash: false,
-      maxParamLength: instance.initialConfig.routerOptions?.maxParamLength ?? instance.initialConfig.maxParamLength ?? 100,
+      maxParamLength:
+        instance.initialConfig.routerOptions?.maxParamLength ?? instance.initialConfig.maxParamLength ?? 100,
       ...adapter.getRouteMatchingOptions?.(),
     }),
     hostOf: (request) => {
       if (requestPrototype === undefined) return request.headers.host;
-      const view = Object.create(requestPrototype, { raw: { value: request }, headers: { value: request.headers } }) as { host?: string };
+      const view = Object.create(requestPrototype, {
+        raw: { value: request },
+        headers: { value: request.headers },
+      }) as { host?: string };
       return view.host || undefined;
     },
     forFilters: (request, response) => [request, response],
@@ -70,6 +78,7 @@ export function fastifyBinding(adapter: FastifyAdapter): AdapterBinding {
  */
 function fastifyRequestPrototype(instance: FastifyInstance): object | undefined {
   const key = Object.getOwnPropertySymbols(instance).find((symbol) => symbol.description === 'fastify.Request');
-  const requestClass = key === undefined ? undefined : (instance as unknown as Record<symbol, { prototype?: object }>)[key];
+  const requestClass =
+    key === undefined ? undefined : (instance as unknown as Record<symbol, { prototype?: object }>)[key];
   return requestClass?.prototype;
 }

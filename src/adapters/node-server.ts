@@ -40,7 +40,11 @@ export type UpgradeGate = (request: IncomingMessage, socket: Duplex) => boolean 
  * then emits `request` for an upgrade, which the front door decides as a request). `failed` answers an upgrade whose
  * decision threw; a listener's own error is the app's, as it is without the gate.
  */
-export function gateUpgrades(server: Server, gate: UpgradeGate, failed: (socket: Duplex, error: unknown) => void): void {
+export function gateUpgrades(
+  server: Server,
+  gate: UpgradeGate,
+  failed: (socket: Duplex, error: unknown) => void,
+): void {
   const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
   // Every event of the server goes through here: the others are passed on as they came, without copying arguments.
   server.emit = function (this: Server, event: string | symbol, request?: unknown, socket?: unknown, head?: unknown) {

@@ -28,7 +28,9 @@ export class CorsConfigError extends Error {
 
   /** Every problem found in one location, as one error; `undefined` when there is none. */
   static of(location: string, problems: readonly string[]): CorsConfigError | undefined {
-    return problems.length === 0 ? undefined : CorsConfigError.all(problems.map((problem) => new CorsConfigError(location, problem)));
+    return problems.length === 0
+      ? undefined
+      : CorsConfigError.all(problems.map((problem) => new CorsConfigError(location, problem)));
   }
 }
 
@@ -47,7 +49,8 @@ export class ConfigErrors {
     } catch (error) {
       if (!(error instanceof CorsConfigError)) throw error;
       for (const each of error.errors) {
-        if (!inherited.has(each.problem) && !this.errors.some((known) => known.message === each.message)) this.errors.push(each);
+        if (!inherited.has(each.problem) && !this.errors.some((known) => known.message === each.message))
+          this.errors.push(each);
       }
       return undefined;
     }

@@ -179,8 +179,10 @@ export class CorsPolicy {
     ];
     // Mirrored values are validated tokens (the method, and each header name), never raw request text.
     if (this.methods === '*') headers.push(['access-control-allow-methods', method]);
-    if (allowed === '*') headers.push(['access-control-allow-headers', unique([...SAFELISTED_HEADERS, ...requested]).join(', ')]);
-    if (this.allowPrivateNetwork && request.privateNetwork) headers.push(['access-control-allow-private-network', 'true']);
+    if (allowed === '*')
+      headers.push(['access-control-allow-headers', unique([...SAFELISTED_HEADERS, ...requested]).join(', ')]);
+    if (this.allowPrivateNetwork && request.privateNetwork)
+      headers.push(['access-control-allow-private-network', 'true']);
     return { accepted: true, status: this.optionsSuccessStatus, headers, continue: this.preflightContinue };
   }
 }

@@ -2,10 +2,15 @@ import type { IncomingMessage } from 'node:http';
 import type { CorsOptions, CorsOriginFunction } from '../cors-options.interface.js';
 
 export type OriginCacheKey = NonNullable<CorsOptions['originCacheKey']>;
-export type OriginFunctionOptions = Required<Pick<CorsOptions, 'originCacheTtl' | 'originTimeout'>> & Pick<CorsOptions, 'originCacheKey'>;
+export type OriginFunctionOptions = Required<Pick<CorsOptions, 'originCacheTtl' | 'originTimeout'>> &
+  Pick<CorsOptions, 'originCacheKey'>;
 
 /** The defaults of the options that only a function origin reads (see `CorsOptions`). */
-export const ORIGIN_FUNCTION_DEFAULTS: OriginFunctionOptions = { originCacheTtl: 0, originTimeout: 1000, originCacheKey: undefined };
+export const ORIGIN_FUNCTION_DEFAULTS: OriginFunctionOptions = {
+  originCacheTtl: 0,
+  originTimeout: 1000,
+  originCacheKey: undefined,
+};
 
 /** Bounds the `originCacheTtl` cache: a client can send endless well-formed origins (and hosts, for a key of them). */
 const MAX_CACHED_ANSWERS = 1000;
@@ -20,7 +25,9 @@ export class OriginTimeoutError extends Error {
     readonly origin: string,
     readonly timeoutMs: number,
   ) {
-    super(`origin function ${originFunction.name || '(anonymous)'} did not answer for ${JSON.stringify(origin)} within ${timeoutMs} ms`);
+    super(
+      `origin function ${originFunction.name || '(anonymous)'} did not answer for ${JSON.stringify(origin)} within ${timeoutMs} ms`,
+    );
     this.name = 'OriginTimeoutError';
   }
 }
@@ -54,7 +61,10 @@ export class SharedOriginFunction {
     this.answersEachRequest = cacheKey === undefined && fn.length >= 2;
   }
 
-  static for(fn: CorsOriginFunction, { originCacheTtl, originTimeout, originCacheKey }: OriginFunctionOptions): SharedOriginFunction {
+  static for(
+    fn: CorsOriginFunction,
+    { originCacheTtl, originTimeout, originCacheKey }: OriginFunctionOptions,
+  ): SharedOriginFunction {
     let byCacheKey = shared.get(fn);
     if (byCacheKey === undefined) shared.set(fn, (byCacheKey = new Map()));
     let byTimes = byCacheKey.get(originCacheKey);
@@ -62,7 +72,10 @@ export class SharedOriginFunction {
     const times = `${originCacheTtl}/${originTimeout}`;
     let instance = byTimes.get(times);
     if (instance === undefined) {
-      byTimes.set(times, (instance = new SharedOriginFunction(fn, originCacheKey, originCacheTtl * 1000, originTimeout)));
+      byTimes.set(
+        times,
+        (instance = new SharedOriginFunction(fn, originCacheKey, originCacheTtl * 1000, originTimeout)),
+      );
     }
     return instance;
   }
@@ -95,7 +108,8 @@ export class SharedOriginFunction {
     if (this.cacheKey === undefined) return origin;
     const key: unknown = this.cacheKey(origin, request);
     // Any one value for every request (a block-bodied arrow without `return`) would share answers across tenants.
-    if (typeof key !== 'string') throw new TypeError(`originCacheKey returned ${key === null ? 'null' : typeof key}, not a string`);
+    if (typeof key !== 'string')
+      throw new TypeError(`originCacheKey returned ${key === null ? 'null' : typeof key}, not a string`);
     return `${origin} ${key}`;
   }
 
@@ -104,7 +118,10 @@ export class SharedOriginFunction {
     const answer = this.fn(origin, request);
     if (typeof answer === 'boolean') return answer;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new OriginTimeoutError(this.fn, origin, this.timeoutMs)), this.timeoutMs).unref();
+      const timer = setTimeout(
+        () => reject(new OriginTimeoutError(this.fn, origin, this.timeoutMs)),
+        this.timeoutMs,
+      ).unref();
       Promise.resolve(answer)
         .then((value) => resolve(value === true), reject)
         .finally(() => clearTimeout(timer));

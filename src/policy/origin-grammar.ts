@@ -66,7 +66,7 @@ export function grammarAccepts(state: number): boolean {
 /** Which part of the origin `char`, read in `state`, belongs to; the `://` counts as the scheme's, the `:` before a port as the port's. */
 export function grammarPart(state: number, char: string): OriginPart {
   if (state <= State.Slash) return 'scheme';
-  if (state >= State.PortStart || char === ':' && (state === State.Label || state === State.Ipv6End)) return 'port';
+  if (state >= State.PortStart || (char === ':' && (state === State.Label || state === State.Ipv6End))) return 'port';
   return 'host';
 }
 

@@ -38,7 +38,11 @@ export class OriginMatcher {
   }
 
   /** Checks an `origin` option into `findings`: the matcher, or `undefined` where it has problems. */
-  static check(origin: CorsOrigin, findings: OriginFindings, settings: Partial<OriginSettings> = {}): OriginMatcher | undefined {
+  static check(
+    origin: CorsOrigin,
+    findings: OriginFindings,
+    settings: Partial<OriginSettings> = {},
+  ): OriginMatcher | undefined {
     if (origin === '*') return new OriginMatcher(true, new Set(), [], [], undefined, []);
     if (typeof origin === 'function') {
       const fn = SharedOriginFunction.for(origin, { ...ORIGIN_FUNCTION_DEFAULTS, ...settings });
@@ -56,7 +60,8 @@ export class OriginMatcher {
       if (entry instanceof RegExp) {
         checkRegExpOrigin(entry, findings);
         regexps.push(entry);
-      } else if (typeof entry !== 'string') findings.problems.push(`origin entries must be strings or RegExps, got ${typeof entry}`);
+      } else if (typeof entry !== 'string')
+        findings.problems.push(`origin entries must be strings or RegExps, got ${typeof entry}`);
       else if (entry === '*') findings.problems.push(`origin '*' must stand alone, not inside an array`);
       else if (entry.includes('*')) {
         const pattern = parsePattern(entry, findings);

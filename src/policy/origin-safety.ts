@@ -42,7 +42,8 @@ export class OriginFindings {
     if (!this.safety.credentials) return;
     const optIn = OPT_IN[risk];
     if (this.safety[optIn]) this.tolerated.push(`${what}, with credentials (${optIn}): ${WHY[risk]}`);
-    else this.problems.push(`${what}, with credentials: ${WHY[risk]}. ${fix}, or set ${optIn}: true if you truly mean it`);
+    else
+      this.problems.push(`${what}, with credentials: ${WHY[risk]}. ${fix}, or set ${optIn}: true if you truly mean it`);
   }
 }
 

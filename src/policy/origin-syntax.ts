@@ -1,4 +1,10 @@
-import { isInsecureScheme, isIpHost, isLoopbackHost, isRegistrableUnder, type OriginFindings } from './origin-safety.js';
+import {
+  isInsecureScheme,
+  isIpHost,
+  isLoopbackHost,
+  isRegistrableUnder,
+  type OriginFindings,
+} from './origin-safety.js';
 
 /**
  * A serialized origin as browsers send it: lower-case scheme and ASCII host, an optional port, nothing else.
@@ -27,7 +33,11 @@ export interface OriginPattern {
 /** Checks a configured origin: written exactly as a browser would send it, and safe with the policy's credentials. */
 export function checkExactOrigin(origin: string, findings: OriginFindings): void {
   if (origin === 'null') {
-    findings.withCredentials('null', `origin 'null'`, `Remove 'null' and serve those pages from an origin of their own`);
+    findings.withCredentials(
+      'null',
+      `origin 'null'`,
+      `Remove 'null' and serve those pages from an origin of their own`,
+    );
     return;
   }
   const problem = describeOriginProblem(origin);
@@ -37,7 +47,11 @@ export function checkExactOrigin(origin: string, findings: OriginFindings): void
   }
   const [, scheme, host] = SERIALIZED_ORIGIN.exec(origin) as RegExpExecArray;
   if (isInsecureScheme(scheme) && !isLoopbackHost(host)) {
-    findings.withCredentials('insecure', `origin '${origin}' is plain http`, `Write '${origin.replace(/^http:/, 'https:')}'`);
+    findings.withCredentials(
+      'insecure',
+      `origin '${origin}' is plain http`,
+      `Write '${origin.replace(/^http:/, 'https:')}'`,
+    );
   }
 }
 
@@ -48,11 +62,13 @@ function describeOriginProblem(origin: string): string | undefined {
   const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)(.*)$/.exec(origin);
   if (authority === null) return 'is not of the form scheme://host[:port]';
   if (authority[1].includes('@')) return 'has userinfo (user@): origins never carry it';
-  if (authority[2] !== '') return `has a path, query or trailing slash ('${authority[2]}'): an origin is scheme://host[:port] only`;
+  if (authority[2] !== '')
+    return `has a path, query or trailing slash ('${authority[2]}'): an origin is scheme://host[:port] only`;
   const parts = SERIALIZED_ORIGIN.exec(origin);
   if (parts === null) return 'is not of the form scheme://host[:port]';
   const [, scheme, , port] = parts;
-  if (port !== undefined && Number(port) > MAX_PORT) return `has port ${port}, over ${MAX_PORT}: no browser sends it, so it would never match`;
+  if (port !== undefined && Number(port) > MAX_PORT)
+    return `has port ${port}, over ${MAX_PORT}: no browser sends it, so it would never match`;
   if (port !== undefined && DEFAULT_PORTS[scheme] === port) {
     return `has the default port :${port}: browsers leave it out, so it would never match`;
   }
@@ -75,10 +91,13 @@ export function parsePattern(pattern: string, findings: OriginFindings): OriginP
   }
   const [, scheme, wildcardLabel, host, port = ''] = parts;
   const wildcard = wildcardLabel !== undefined;
-  if (port !== '*' && Number(port) > MAX_PORT) return fail(`has port ${port}, over ${MAX_PORT}: no browser sends it, so it would never match`);
+  if (port !== '*' && Number(port) > MAX_PORT)
+    return fail(`has port ${port}, over ${MAX_PORT}: no browser sends it, so it would never match`);
   if (port !== '*' && port !== '' && DEFAULT_PORTS[scheme] === port) return fail(`has the default port :${port}`);
   if (wildcard && isIpHost(host)) {
-    return fail(`is a wildcard over the IP address ${host}, which has no subdomains: it would never match. List the address itself`);
+    return fail(
+      `is a wildcard over the IP address ${host}, which has no subdomains: it would never match. List the address itself`,
+    );
   }
   if (wildcard && !host.includes('.') && host !== 'localhost') return fail(`would allow a whole top-level domain`);
   if (wildcard && isRegistrableUnder(host)) {
@@ -89,7 +108,11 @@ export function parsePattern(pattern: string, findings: OriginFindings): OriginP
     );
   }
   if (isInsecureScheme(scheme) && !isLoopbackHost(host)) {
-    findings.withCredentials('insecure', `origin pattern '${pattern}' is plain http`, `Write '${pattern.replace(/^http:/, 'https:')}'`);
+    findings.withCredentials(
+      'insecure',
+      `origin pattern '${pattern}' is plain http`,
+      `Write '${pattern.replace(/^http:/, 'https:')}'`,
+    );
   }
   return { scheme, suffix: wildcard ? `.${host}` : undefined, host, port };
 }

@@ -60,7 +60,9 @@ export function regExpNfa(regexp: RegExp): RegExpNfa {
 
   const position = (node: AST.Node): Fragment => {
     if (nfa.charsets.length > MAX_POSITIONS) {
-      throw new UnsupportedRegExp(`is longer than ${MAX_POSITIONS} characters of pattern: split it into several RegExps, or use pattern strings`);
+      throw new UnsupportedRegExp(
+        `is longer than ${MAX_POSITIONS} characters of pattern: split it into several RegExps, or use pattern strings`,
+      );
     }
     const test = new RegExp(`^(?:${node.raw})$`, setFlags);
     let set = 0n;
@@ -83,13 +85,19 @@ export function regExpNfa(regexp: RegExp): RegExpNfa {
     };
   };
   const sequence = (elements: readonly AST.Element[]): Fragment =>
-    elements.reduce<Fragment>((fragment, element) => concat(fragment, build(element)), { first: new Map(), last: new Map(), nullable: 1 });
+    elements.reduce<Fragment>((fragment, element) => concat(fragment, build(element)), {
+      first: new Map(),
+      last: new Map(),
+      nullable: 1,
+    });
   const choice = (alternatives: readonly AST.Alternative[]): Fragment =>
-    alternatives.map((alternative) => sequence(alternative.elements)).reduce((a, b) => ({
-      first: sum(a.first, b.first),
-      last: sum(a.last, b.last),
-      nullable: cap(a.nullable + b.nullable),
-    }));
+    alternatives
+      .map((alternative) => sequence(alternative.elements))
+      .reduce((a, b) => ({
+        first: sum(a.first, b.first),
+        last: sum(a.last, b.last),
+        nullable: cap(a.nullable + b.nullable),
+      }));
 
   /**
    * `{n,m}` counts iterations, so each of its runs is one run of the same loop without a bound: analysing `x{1,63}` as
@@ -153,7 +161,9 @@ export function regExpNfa(regexp: RegExp): RegExpNfa {
 function refuseUnsupported(pattern: AST.Pattern): void {
   const body = pattern.alternatives[0].elements;
   const refuse = (node: AST.Node, what: string) => {
-    throw new UnsupportedRegExp(`has ${what} (${node.raw}), which origin RegExps do not support: write the origins out without it`);
+    throw new UnsupportedRegExp(
+      `has ${what} (${node.raw}), which origin RegExps do not support: write the origins out without it`,
+    );
   };
   visitRegExpAST(pattern, {
     onBackreferenceEnter: (node) => refuse(node, 'a backreference'),

@@ -55,7 +55,9 @@ function analyse(regexp: RegExp): RegExpAnalysis {
     return analysis;
   }
   if (!product.useful[0]) {
-    problem('matches no serialized origin (scheme://host[:port], lower case, no path or trailing slash): it would never match');
+    problem(
+      'matches no serialized origin (scheme://host[:port], lower case, no path or trailing slash): it would never match',
+    );
     return analysis;
   }
   const blowUp = backtracking(product);
@@ -81,7 +83,11 @@ function analyse(regexp: RegExp): RegExpAnalysis {
   walkHostLabels(regexp, product, hostSets, gaps, analysis);
   const insecure = insecureWitness(product);
   if (insecure !== undefined) {
-    analysis.risks.push({ risk: 'insecure', what: `origin RegExp ${regexp} allows ${insecure}, which is plain http`, fix: `Write https: (not https? or http:)` });
+    analysis.risks.push({
+      risk: 'insecure',
+      what: `origin RegExp ${regexp} allows ${insecure}, which is plain http`,
+      fix: `Write https: (not https? or http:)`,
+    });
   }
   return analysis;
 }
@@ -96,7 +102,13 @@ function isAnchored(regexp: RegExp): boolean {
   }
   const elements = pattern.alternatives.length === 1 ? pattern.alternatives[0].elements : [];
   const [first, last] = [elements[0], elements[elements.length - 1]];
-  return elements.length >= 2 && first.type === 'Assertion' && first.kind === 'start' && last.type === 'Assertion' && last.kind === 'end';
+  return (
+    elements.length >= 2 &&
+    first.type === 'Assertion' &&
+    first.kind === 'start' &&
+    last.type === 'Assertion' &&
+    last.kind === 'end'
+  );
 }
 
 /** What each position matches where it stands in the host of an accepted origin. */
@@ -144,21 +156,32 @@ function walkHostLabels(
     reported.add(parent);
     const example = allows(regexp, product.witnessThrough(edge), ', such as');
     if (parent === '') {
-      problem(`lets the host go on past what is written (anything after the host${example}). End the RegExp with the host's last label written out, then (?::[0-9]+)? at most`);
+      problem(
+        `lets the host go on past what is written (anything after the host${example}). End the RegExp with the host's last label written out, then (?::[0-9]+)? at most`,
+      );
     } else if (!parent.includes('.') && parent !== 'localhost') {
       problem(`allows every domain under the top-level domain .${parent}${example}. Write the domain out`);
     } else if (isRegistrableUnder(parent)) {
-      analysis.risks.push({ risk: 'public suffix', what: `${subject} allows any name under the public suffix ${parent}${example}`, fix: `Write the names out` });
+      analysis.risks.push({
+        risk: 'public suffix',
+        what: `${subject} allows any name under the public suffix ${parent}${example}`,
+        fix: `Write the names out`,
+      });
     }
   };
   const stack: Array<{ state: number; label: string; parent: string; seen: ReadonlySet<number> }> = [];
   product.position.forEach((_, state) => {
     if (!product.useful[state] || !isHostEnd(product.grammar[state])) return;
-    const endsHere = product.accepting[state] || product.edges[state].some((edge) => product.useful[edge.to] && grammarPart(product.grammar[state], edge.char) === 'port');
+    const endsHere =
+      product.accepting[state] ||
+      product.edges[state].some(
+        (edge) => product.useful[edge.to] && grammarPart(product.grammar[state], edge.char) === 'port',
+      );
     if (endsHere) stack.push({ state, label: '', parent: '', seen: new Set() });
   });
   for (let steps = 0; stack.length > 0; steps++) {
-    if (steps > MAX_WALK_STEPS) return void problem('has too many hosts to check: split it into several RegExps, or use pattern strings');
+    if (steps > MAX_WALK_STEPS)
+      return void problem('has too many hosts to check: split it into several RegExps, or use pattern strings');
     const { state, label, parent, seen } = stack.pop() as (typeof stack)[number];
     for (const edge of incoming[state]) {
       const set = hostSets.get(product.position[state]) ?? 0n;
@@ -180,7 +203,8 @@ function walkHostLabels(
  */
 function insecureWitness(product: RegExpProduct): string | undefined {
   let states = [0];
-  for (const char of 'http://') states = [...new Set(states.flatMap((state) => product.edgesOn(state, char).map((edge) => edge.to)))];
+  for (const char of 'http://')
+    states = [...new Set(states.flatMap((state) => product.edgesOn(state, char).map((edge) => edge.to)))];
   const queue = states.filter((state) => product.useful[state]).map((state) => ({ state, host: '', text: 'http://' }));
   const seen = new Set<string>();
   for (let i = 0; i < queue.length; i++) {
@@ -204,7 +228,11 @@ function insecureWitness(product: RegExpProduct): string | undefined {
  * same answer end up the same kind of host whatever follows, so the search keeps one of them.
  */
 function loopbackProgress(host: string): string {
-  const start = ['localhost', '[::1]', '127'].some((name) => name.startsWith(host)) ? host : /^127\.[0-9.]*$/.test(host) ? '127.' : '';
+  const start = ['localhost', '[::1]', '127'].some((name) => name.startsWith(host))
+    ? host
+    : /^127\.[0-9.]*$/.test(host)
+      ? '127.'
+      : '';
   const underLocalhost = '.localhost';
   let suffix = Math.min(host.length, underLocalhost.length);
   while (suffix > 0 && !host.endsWith(underLocalhost.slice(0, suffix))) suffix--;

@@ -71,7 +71,7 @@ export class RegExpProduct {
   /** The characters of the shortest run from `source` to acceptance (`source` must be useful). */
   shortestSuffix(source: number): string {
     let text = '';
-    for (let id = source; !this.accepting[id]; ) {
+    for (let id = source; !this.accepting[id];) {
       const next = this.edges[id].find((edge) => this.distance[edge.to] === this.distance[id] - 1) as Edge;
       text += next.char;
       id = next.to;

@@ -21,7 +21,11 @@ export function isPreflight(method: string | undefined, headers: RequestHeaders)
  * was sent to (`host()`: the `Host` header, or the adapter's trusted `X-Forwarded-Host`, asked only when needed),
  * ignoring the scheme, which a proxy may have changed (as Go's `http.CrossOriginProtection` does).
  */
-export function isCrossOrigin(origin: string, headers: RequestHeaders, host: () => string | undefined = () => headers.host as string | undefined): boolean {
+export function isCrossOrigin(
+  origin: string,
+  headers: RequestHeaders,
+  host: () => string | undefined = () => headers.host as string | undefined,
+): boolean {
   const site = headers['sec-fetch-site'];
   if (site !== undefined) return site !== 'same-origin' && site !== 'none';
   const target = host();

@@ -53,9 +53,12 @@ export function validateOptions(options: ResolvedCorsOptions, location: string, 
   const { origin, credentials, optionsSuccessStatus } = options;
   for (const key of BOOLEAN_KEYS) if (typeof options[key] !== 'boolean') fail(`'${key}' must be true or false`);
   if (![false, 'unsafe', 'all'].includes(options.enforce as never)) fail(`'enforce' must be 'unsafe', 'all' or false`);
-  const from = (key: keyof CorsOptions) => (sources[key] !== undefined && sources[key] !== location ? ` from ${sources[key]}` : '');
+  const from = (key: keyof CorsOptions) =>
+    sources[key] !== undefined && sources[key] !== location ? ` from ${sources[key]}` : '';
   if (credentials && origin === '*') {
-    fail(`credentials${from('credentials')} cannot be used with origin '*'${from('origin')}: list the origins, as browsers refuse '*' with credentials`);
+    fail(
+      `credentials${from('credentials')} cannot be used with origin '*'${from('origin')}: list the origins, as browsers refuse '*' with credentials`,
+    );
   }
   if (options.allowPrivateNetwork === true && origin === '*') {
     fail(
@@ -80,7 +83,8 @@ export function validateOptions(options: ResolvedCorsOptions, location: string, 
   checkNames('methods', options.methods, fail);
   for (const method of Array.isArray(options.methods) ? options.methods : []) {
     const normalized = typeof method === 'string' ? method.toUpperCase() : method;
-    if (method !== normalized && NORMALIZED_METHODS.includes(normalized)) fail(`method '${method}' never matches: browsers send '${normalized}'`);
+    if (method !== normalized && NORMALIZED_METHODS.includes(normalized))
+      fail(`method '${method}' never matches: browsers send '${normalized}'`);
   }
   checkNames('allowedHeaders', options.allowedHeaders, fail);
   checkNames('exposedHeaders', options.exposedHeaders, fail);
@@ -103,6 +107,7 @@ function checkNames(key: keyof typeof MISUSED_STAR, value: unknown, fail: (probl
   if (value === '*' || (Array.isArray(value) && value.includes('*'))) return fail(MISUSED_STAR[key]);
   if (!Array.isArray(value)) return fail(`'${key}' must be an array of names${wildcard ? ` or '*'` : ''}`);
   for (const item of value as unknown[]) {
-    if (typeof item !== 'string' || !isToken(item)) fail(`'${key}' has ${JSON.stringify(item)}, which is not a valid name (an RFC 9110 token)`);
+    if (typeof item !== 'string' || !isToken(item))
+      fail(`'${key}' has ${JSON.stringify(item)}, which is not a valid name (an RFC 9110 token)`);
   }
 }

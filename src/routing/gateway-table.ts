@@ -22,7 +22,10 @@ export interface GatewayDefinition<T> {
  * (`/socket.io` without one) hands engine.io the path, which takes every request whose target starts with it and a
  * slash (without the slash where `addTrailingSlash` is false).
  */
-export function handshakePath(transport: GatewayTransport, options: { path?: unknown; addTrailingSlash?: unknown }): string {
+export function handshakePath(
+  transport: GatewayTransport,
+  options: { path?: unknown; addTrailingSlash?: unknown },
+): string {
   const path = typeof options.path === 'string' ? options.path : '';
   if (transport === 'ws') return path === '' ? '/' : `/${path.replace(/\/+$/, '')}`.replace(/\/+/g, '/');
   return (path || '/socket.io').replace(/\/$/, '') + (options.addTrailingSlash === false ? '' : '/');
@@ -44,14 +47,16 @@ export class GatewayTable<T> {
     const errors: CorsConfigError[] = [];
     gateways.forEach((gateway, i) => {
       const first = gateways.findIndex((other) => other.transport === gateway.transport && other.path === gateway.path);
-      if (first < i && !samePolicy(gateways[first].policy, gateway.policy)) errors.push(sharedHandshake(gateways[first], gateway));
+      if (first < i && !samePolicy(gateways[first].policy, gateway.policy))
+        errors.push(sharedHandshake(gateways[first], gateway));
     });
     if (errors.length > 0) throw CorsConfigError.all(errors);
   }
 
   /** The gateway whose server answers an HTTP request for `target` (the request target as sent) itself. */
   forRequest(target: string): T | undefined {
-    for (const gateway of this.gateways) if (gateway.transport === 'socket.io' && target.startsWith(gateway.path)) return gateway.value;
+    for (const gateway of this.gateways)
+      if (gateway.transport === 'socket.io' && target.startsWith(gateway.path)) return gateway.value;
     return undefined;
   }
 
@@ -59,7 +64,12 @@ export class GatewayTable<T> {
   forUpgrade(target: string): T | undefined {
     let pathname: string | undefined;
     for (const gateway of this.gateways) {
-      if (gateway.transport === 'socket.io' ? target.startsWith(gateway.path) : (pathname ??= wsPathname(target)) === gateway.path) return gateway.value;
+      if (
+        gateway.transport === 'socket.io'
+          ? target.startsWith(gateway.path)
+          : (pathname ??= wsPathname(target)) === gateway.path
+      )
+        return gateway.value;
     }
     return undefined;
   }

@@ -115,11 +115,18 @@ export class RouteIndex {
   ) {
     const pathsAt = endpoints.length + gateways.length;
     this.paths = new RouteTable(
-      pathEntries.map(({ path, policy }, i) => ({ method: 'ALL', path, value: { candidates: this.candidatesOf([policy]), entry: pathsAt + i } })),
+      pathEntries.map(({ path, policy }, i) => ({
+        method: 'ALL',
+        path,
+        value: { candidates: this.candidatesOf([policy]), entry: pathsAt + i },
+      })),
       routing.pathMatching(),
       syntax,
     );
-    const resolved = gateways.map((gateway) => ({ ...gateway, policy: gateway.policy ?? this.pathPolicy(gateway.path) ?? global }));
+    const resolved = gateways.map((gateway) => ({
+      ...gateway,
+      policy: gateway.policy ?? this.pathPolicy(gateway.path) ?? global,
+    }));
     this.entries = [
       ...endpoints.map(({ method, path, hosts, handler, policy }) => ({ method, path, hosts, handler, policy })),
       ...resolved.map(({ path, handler, policy }) => ({ method: UPGRADE, path, handler, policy })),
@@ -128,7 +135,14 @@ export class RouteIndex {
     ];
     this.rest = { candidates: this.candidatesOf([global]), entry: this.entries.length - 1 };
     this.gateways = new GatewayTable(
-      resolved.map((gateway, i) => ({ ...gateway, value: { candidates: this.candidatesOf([gateway.policy]), handler: gateway.handler, entry: endpoints.length + i } })),
+      resolved.map((gateway, i) => ({
+        ...gateway,
+        value: {
+          candidates: this.candidatesOf([gateway.policy]),
+          handler: gateway.handler,
+          entry: endpoints.length + i,
+        },
+      })),
     );
     this.trivial = pathEntries.length === 0 && endpoints.every(({ policy }) => policy === global);
     const guarded: Function[] = [];
@@ -147,7 +161,11 @@ export class RouteIndex {
 
   /** The target of an upgrade (a WebSocket handshake): its gateway, else its `paths` entry, else the rest. */
   forUpgrade(target: string): RouteTarget {
-    return this.gateways.forUpgrade(target) ?? this.paths.match('GET', this.routing.routingPath(target), undefined) ?? this.rest;
+    return (
+      this.gateways.forUpgrade(target) ??
+      this.paths.match('GET', this.routing.routingPath(target), undefined) ??
+      this.rest
+    );
   }
 
   /**
@@ -166,13 +184,27 @@ export class RouteIndex {
    * The handler of a target, for a rejection's report: where the front door looks nothing up (every route has the
    * global policy), a rejection, which is rare, looks it up then.
    */
-  handlerOf(target: RouteTarget, method: string, request: IncomingMessage, host: () => string | undefined): string | undefined {
+  handlerOf(
+    target: RouteTarget,
+    method: string,
+    request: IncomingMessage,
+    host: () => string | undefined,
+  ): string | undefined {
     if (!this.trivial) return target.handler;
     return this.lookup(method, request.url ?? '/', host()).handler;
   }
 
-  private find(routes: RouteTable<RouteTarget>, method: string, path: string, host: () => string | undefined): RouteTarget {
-    return routes.match(method, path, routes.hostBound ? hostnameOf(host()) : undefined) ?? this.paths.match(method, path, undefined) ?? this.rest;
+  private find(
+    routes: RouteTable<RouteTarget>,
+    method: string,
+    path: string,
+    host: () => string | undefined,
+  ): RouteTarget {
+    return (
+      routes.match(method, path, routes.hostBound ? hostnameOf(host()) : undefined) ??
+      this.paths.match(method, path, undefined) ??
+      this.rest
+    );
   }
 
   /** The policy of the `paths` entry a gateway's handshake path matches, as a request for it would. */
@@ -200,14 +232,26 @@ export class RouteIndex {
         const policies = [...new Set(members.map((member) => member.policy))];
         if (policies.length > 1) guarded.push(...members.map((member) => member.handlerFunction));
         const passesOn = members.every((member) => member.versionFiltered);
-        return { ...definition, value: { candidates: this.candidatesOf(policies), handler: members.map((member) => member.handler).join(' | '), entry: first, passesOn } };
+        return {
+          ...definition,
+          value: {
+            candidates: this.candidatesOf(policies),
+            handler: members.map((member) => member.handler).join(' | '),
+            entry: first,
+            passesOn,
+          },
+        };
       }),
       matching,
       this.syntax,
     );
     const unsupported = [...routes.unsupported, ...this.paths.unsupported];
     if (strict && unsupported.length > 0) {
-      throw CorsConfigError.all(unsupported.map(({ path, value }) => new CorsConfigError(this.entries[value.entry].handler, unsupportedPath(path))));
+      throw CorsConfigError.all(
+        unsupported.map(
+          ({ path, value }) => new CorsConfigError(this.entries[value.entry].handler, unsupportedPath(path)),
+        ),
+      );
     }
     return routes;
   }
@@ -216,7 +260,8 @@ export class RouteIndex {
   private candidatesOf(policies: CorsPolicy[]): CandidatePolicies {
     if (policies.length > 1) return new CandidatePolicies(policies);
     let candidates = this.candidatesByPolicy.get(policies[0]);
-    if (candidates === undefined) this.candidatesByPolicy.set(policies[0], (candidates = new CandidatePolicies(policies)));
+    if (candidates === undefined)
+      this.candidatesByPolicy.set(policies[0], (candidates = new CandidatePolicies(policies)));
     return candidates;
   }
 }

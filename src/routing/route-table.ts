@@ -67,7 +67,11 @@ export class RouteTable<T> {
    * @param syntax turns a route path into path-to-regexp 8's syntax, for adapters whose route paths are written in
    *   another (Fastify's find-my-way)
    */
-  constructor(routes: ReadonlyArray<RouteDefinition<T>>, matching: PathMatching, syntax: (path: string) => string = (path) => path) {
+  constructor(
+    routes: ReadonlyArray<RouteDefinition<T>>,
+    matching: PathMatching,
+    syntax: (path: string) => string = (path) => path,
+  ) {
     this.caseSensitive = matching.caseSensitive;
     this.maxParamLength = matching.maxParamLength;
     this.hostBound = routes.some((route) => route.hosts !== undefined);
@@ -80,7 +84,8 @@ export class RouteTable<T> {
         entry = {
           order,
           method: route.method,
-          path: pathToRegexp(path, { sensitive: matching.caseSensitive, trailing: matching.ignoreTrailingSlash }).regexp,
+          path: pathToRegexp(path, { sensitive: matching.caseSensitive, trailing: matching.ignoreTrailingSlash })
+            .regexp,
           boundedGroups: matching.maxParamLength === undefined ? undefined : parameterGroups(tokens),
           hosts: route.hosts?.map((host) => (typeof host === 'string' ? pathToRegexp(host).regexp : host)),
           value: route.value,
@@ -120,7 +125,13 @@ export class RouteTable<T> {
    * segment below `node` starts at `start` in `folded` (the path, lower case where routes ignore case); the path is
    * sliced segment by segment as the walk goes, not split up front, as most lookups stop after a few segments.
    */
-  private find(node: SegmentNode<T>, folded: string, start: number, request: Lookup, best: RouteEntry<T> | undefined): RouteEntry<T> | undefined {
+  private find(
+    node: SegmentNode<T>,
+    folded: string,
+    start: number,
+    request: Lookup,
+    best: RouteEntry<T> | undefined,
+  ): RouteEntry<T> | undefined {
     if (best !== undefined && node.first > best.order) return best;
     for (const entry of node.entries) {
       if (best !== undefined && entry.order >= best.order) break;
@@ -184,7 +195,11 @@ function segmentNode<T>(first: number): SegmentNode<T> {
   return { first, literals: new Map(), param: undefined, entries: [] };
 }
 
-function matches<T>(entry: RouteEntry<T>, { method, path, hostname }: Lookup, maxParamLength: number | undefined): boolean {
+function matches<T>(
+  entry: RouteEntry<T>,
+  { method, path, hostname }: Lookup,
+  maxParamLength: number | undefined,
+): boolean {
   return (
     (entry.method === method || entry.method === 'ALL' || (method === 'HEAD' && entry.method === 'GET')) &&
     pathMatches(entry, path, maxParamLength) &&
@@ -192,7 +207,11 @@ function matches<T>(entry: RouteEntry<T>, { method, path, hostname }: Lookup, ma
   );
 }
 
-function pathMatches<T>({ path, boundedGroups }: RouteEntry<T>, requestPath: string, maxParamLength: number | undefined): boolean {
+function pathMatches<T>(
+  { path, boundedGroups }: RouteEntry<T>,
+  requestPath: string,
+  maxParamLength: number | undefined,
+): boolean {
   if (boundedGroups === undefined || boundedGroups.length === 0) return path.test(requestPath);
   const values = path.exec(requestPath);
   return values !== null && boundedGroups.every((group) => (values[group] ?? '').length <= (maxParamLength as number));

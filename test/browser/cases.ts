@@ -62,7 +62,11 @@ function apiModule(pageOrigin: string) {
     @Post('transfer') transfer() {
       return recordHandled('transfer', 'transferred');
     }
-    @Cors({ exposedHeaders: ['X-Total-Count'] }) @Get('count') @Header('X-Total-Count', '3') @Header('X-Hidden', 'secret') count() {
+    @Cors({ exposedHeaders: ['X-Total-Count'] })
+    @Get('count')
+    @Header('X-Total-Count', '3')
+    @Header('X-Hidden', 'secret')
+    count() {
       return recordHandled('count', '3');
     }
     @Cors({ allowedHeaders: ['X-Trace'] }) @Get('traced') traced() {
@@ -112,7 +116,11 @@ function apiModule(pageOrigin: string) {
 const isError = (result: PageResult): result is { error: string } => 'error' in result;
 
 /** Starts the API on `adapter`, recording what its HTTP server receives into `received`; its origin is `http://localhost:<port>`. */
-async function startApi(adapter: AdapterCase, pageOrigin: string, received: Received[]): Promise<{ app: INestApplication; api: string }> {
+async function startApi(
+  adapter: AdapterCase,
+  pageOrigin: string,
+  received: Received[],
+): Promise<{ app: INestApplication; api: string }> {
   const app = await startApp(adapter, [apiModule(pageOrigin)]);
   recordRequests(app, received);
   await app.listen(0, '127.0.0.1');
@@ -283,7 +291,9 @@ export function describeCorsCases(driver: BrowserDriver): void {
       it('a cross-site form POST to a route that does not allow it is refused before the handler', async () => {
         const formContext = await browser().newContext();
         try {
-          const form = await formContext.newPage(`${otherOrigin()}/form?action=${encodeURIComponent(`${api}/api/transfer`)}`);
+          const form = await formContext.newPage(
+            `${otherOrigin()}/form?action=${encodeURIComponent(`${api}/api/transfer`)}`,
+          );
           const status = await form.navigateBy(() => (document.getElementById('f') as HTMLFormElement).submit());
           expect(status).toBe(403);
           expect(received.filter((r) => r.path === '/api/transfer')).toEqual([
@@ -328,10 +338,15 @@ export function describeCorsCases(driver: BrowserDriver): void {
       /** When every first request had its answer: the `maxAge: 600` preflights were all cached by then. */
       let cachedBy = 0;
       const post = (api: string, path: string) =>
-        pageFetch(page, `${api}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+        pageFetch(page, `${api}${path}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: '{}',
+        });
 
       beforeAll(async () => {
-        for (const entry of apis) ({ app: entry.app, api: entry.api } = await startApi(entry.adapter, pageOrigin(), entry.received));
+        for (const entry of apis)
+          ({ app: entry.app, api: entry.api } = await startApi(entry.adapter, pageOrigin(), entry.received));
         context = await browser().newContext();
         page = await context.newPage(`${pageOrigin()}/`);
         for (const entry of apis) {
@@ -346,21 +361,31 @@ export function describeCorsCases(driver: BrowserDriver): void {
         await Promise.all(apis.map(({ app }) => app?.close()));
       });
 
-      it.each(apis)('$adapter.name: maxAge 0 is preflighted again at once', async ({ api, received, primed, uncachedSentAt }) => {
-        expect(primed).toEqual([
-          expect.objectContaining({ status: 201, body: 'cached preflight' }),
-          expect.objectContaining({ status: 201, body: 'uncached preflight' }),
-        ]);
-        expect(await post(api, '/api/preflight/none')).toMatchObject({ status: 201, body: 'uncached preflight' });
-        // Still within the default: a preflight cached for it would have been reused.
-        expect(Date.now() - uncachedSentAt).toBeLessThan(DEFAULT_PREFLIGHT_CACHE_MS);
-        expect(seenIn(received, '/api/preflight/none')).toEqual(['OPTIONS for POST', 'POST', 'OPTIONS for POST', 'POST']);
-      });
+      it.each(apis)(
+        '$adapter.name: maxAge 0 is preflighted again at once',
+        async ({ api, received, primed, uncachedSentAt }) => {
+          expect(primed).toEqual([
+            expect.objectContaining({ status: 201, body: 'cached preflight' }),
+            expect.objectContaining({ status: 201, body: 'uncached preflight' }),
+          ]);
+          expect(await post(api, '/api/preflight/none')).toMatchObject({ status: 201, body: 'uncached preflight' });
+          // Still within the default: a preflight cached for it would have been reused.
+          expect(Date.now() - uncachedSentAt).toBeLessThan(DEFAULT_PREFLIGHT_CACHE_MS);
+          expect(seenIn(received, '/api/preflight/none')).toEqual([
+            'OPTIONS for POST',
+            'POST',
+            'OPTIONS for POST',
+            'POST',
+          ]);
+        },
+      );
 
       it.each(apis)(
         '$adapter.name: caches an accepted preflight for max-age: the second request, past the default, sends none',
         async ({ api, received }) => {
-          await new Promise((resolve) => setTimeout(resolve, cachedBy + DEFAULT_PREFLIGHT_CACHE_MS + 1_000 - Date.now()));
+          await new Promise((resolve) =>
+            setTimeout(resolve, cachedBy + DEFAULT_PREFLIGHT_CACHE_MS + 1_000 - Date.now()),
+          );
           expect(await post(api, '/api/preflight/max-age')).toMatchObject({ status: 201, body: 'cached preflight' });
           expect(seenIn(received, '/api/preflight/max-age')).toEqual(['OPTIONS for POST', 'POST', 'POST']);
         },

@@ -42,7 +42,10 @@ async function openWebSocket(page: Page, button: '#ws-allowed' | '#ws-other') {
   const before = await page.evaluate(() => document.body.dataset.websockets ?? '0');
   await page.click(button);
   await page.waitForFunction((before) => (document.body.dataset.websockets ?? '0') !== before, before);
-  return { browser: (await page.textContent('#ws-browser')) ?? '', server: (await page.textContent('#ws-server')) ?? '' };
+  return {
+    browser: (await page.textContent('#ws-browser')) ?? '',
+    server: (await page.textContent('#ws-server')) ?? '',
+  };
 }
 
 async function sendPreset(page: Page, preset: string) {
@@ -83,7 +86,9 @@ describe('the CORS playground (npm start)', () => {
     expect(table.split('\n')[0]).toMatch(/^method +path +handler +origin/);
     expect(table).toMatch(/PUT +\/partner\/orders\/:id +\w+Controller\.\w+/);
     // The global policy's fields name forRootAsync, where they came from.
-    expect(table).toMatch(/GET +\/users +UsersController\.list +http:\/\/localhost:\d+, [^←]+ ← forRootAsync +true ← forRootAsync/);
+    expect(table).toMatch(
+      /GET +\/users +UsersController\.list +http:\/\/localhost:\d+, [^←]+ ← forRootAsync +true ← forRootAsync/,
+    );
     expect(table).toMatch(/ALL +\/health +forRootAsync paths\[0\] +\* ← forRootAsync paths\[0\] \(\/health\)/);
   });
 
@@ -196,7 +201,9 @@ describe('the CORS playground (npm start)', () => {
     const allowed = await openWebSocket(page, '#ws-allowed');
     expect(allowed.browser).toContain('Opened');
     expect(allowed.browser).toContain('The gateway echoed hi.');
-    expect(allowed.server).toBe(`What the server decidedThe gateway saw a connection from ${playground.playgroundUrl}.`);
+    expect(allowed.server).toBe(
+      `What the server decidedThe gateway saw a connection from ${playground.playgroundUrl}.`,
+    );
     const other = await openWebSocket(page, '#ws-other');
     const otherOrigin = playground.playgroundUrl.replace('localhost', '127.0.0.1');
     expect(other.browser).toContain(`What the page saw (${otherOrigin})Not opened`);
@@ -252,7 +259,9 @@ describe('the CORS playground with CORS_ORIGINS set', () => {
       .split('\n')
       .find((line) => line.includes('curl') && line.includes('Access-Control-Request-Headers'))!;
     const [, method, url] = /-X (\w+) (\S+)/.exec(curl)!;
-    const headers = Object.fromEntries([...curl.matchAll(/-H '([^:]+): ([^']*)'/g)].map(([, name, value]) => [name, value]));
+    const headers = Object.fromEntries(
+      [...curl.matchAll(/-H '([^:]+): ([^']*)'/g)].map(([, name, value]) => [name, value]),
+    );
     expect(headers.Origin).toBe(playground.playgroundUrl);
     expect(await statusOf(method, url, headers)).toBe(204);
     expect(await statusOf(method, url, { ...headers, Origin: 'https://other.example' })).toBe(204);
@@ -284,7 +293,10 @@ describe('the decision log', () => {
     const log = new DecisionLog([]);
     const server = createServer((_req, res) => {
       log.logger.debug('origin function lookup did not answer for "https://a.example" within 50 ms; denied', 'Cors');
-      log.logger.debug('CORS preflight rejected: origin not allowed ("https://a.example" PUT /x, XController.put)', 'Cors');
+      log.logger.debug(
+        'CORS preflight rejected: origin not allowed ("https://a.example" PUT /x, XController.put)',
+        'Cors',
+      );
       res.statusCode = 403;
       res.end();
     });

@@ -38,7 +38,11 @@ function pageWebSocket(page: DriverPage, url: string): Promise<Outcome> {
 function pageSocketIo(page: DriverPage, api: string, transports: string[]): Promise<Outcome> {
   return page.evaluate(
     async ({ api, transports }) => {
-      type Client = { on(event: string, listener: (value: unknown) => void): void; emit(event: string, data: string): void; close(): void };
+      type Client = {
+        on(event: string, listener: (value: unknown) => void): void;
+        emit(event: string, data: string): void;
+        close(): void;
+      };
       const scope = window as unknown as { io?: (url: string, options: object) => Client };
       if (scope.io === undefined) {
         await new Promise((resolve, reject) => {
@@ -51,7 +55,13 @@ function pageSocketIo(page: DriverPage, api: string, transports: string[]): Prom
       }
       const connect = scope.io as NonNullable<typeof scope.io>;
       return new Promise<Outcome>((resolve) => {
-        const socket = connect(api, { path: '/chat', transports, withCredentials: true, reconnection: false, timeout: 5_000 });
+        const socket = connect(api, {
+          path: '/chat',
+          transports,
+          withCredentials: true,
+          reconnection: false,
+          timeout: 5_000,
+        });
         socket.on('connect', () => socket.emit('echo', 'hi'));
         socket.on('echo', (echo) => {
           resolve({ connected: true, echo });
@@ -89,7 +99,9 @@ export function describeWebSocketCases(driver: BrowserDriver): void {
         let otherPage: DriverPage;
         const rejections: CorsRejection[] = [];
         const connect = (page: DriverPage, transports = ['polling', 'websocket']) =>
-          transport === 'ws' ? pageWebSocket(page, `${api.replace('http', 'ws')}/chat`) : pageSocketIo(page, api, transports);
+          transport === 'ws'
+            ? pageWebSocket(page, `${api.replace('http', 'ws')}/chat`)
+            : pageSocketIo(page, api, transports);
 
         beforeAll(async () => {
           @Module({
@@ -130,7 +142,14 @@ export function describeWebSocketCases(driver: BrowserDriver): void {
           const outcome = await connect(otherPage, ['websocket']);
           expect(outcome.connected).toBe(false);
           await new Promise((resolve) => setImmediate(resolve));
-          expect(rejections).toEqual([expect.objectContaining({ kind: 'upgrade', outcome: 'refused', origin: otherOrigin(), handler: 'ChatGateway' })]);
+          expect(rejections).toEqual([
+            expect.objectContaining({
+              kind: 'upgrade',
+              outcome: 'refused',
+              origin: otherOrigin(),
+              handler: 'ChatGateway',
+            }),
+          ]);
           expect(handled).toEqual([]);
         });
 
@@ -139,7 +158,9 @@ export function describeWebSocketCases(driver: BrowserDriver): void {
             expect(await connect(otherPage)).toMatchObject({ connected: false });
             await new Promise((resolve) => setImmediate(resolve));
             // The handshake GET is answered without CORS headers (the default enforce refuses unsafe methods only).
-            expect(rejections).toEqual([expect.objectContaining({ kind: 'request', outcome: 'withheld', method: 'GET', origin: otherOrigin() })]);
+            expect(rejections).toEqual([
+              expect.objectContaining({ kind: 'request', outcome: 'withheld', method: 'GET', origin: otherOrigin() }),
+            ]);
             expect(handled).toEqual([]);
           });
         }

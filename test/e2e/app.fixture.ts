@@ -168,7 +168,10 @@ export async function startApp(
     if (override !== undefined) throw new Error('overrideProvider() needs the testing module');
     @Module({ imports })
     class MainModule {}
-    app = await NestFactory.create(MainModule, httpAdapter ?? adapter.create(adapterOptions), { abortOnError: false, ...options });
+    app = await NestFactory.create(MainModule, httpAdapter ?? adapter.create(adapterOptions), {
+      abortOnError: false,
+      ...options,
+    });
   } else {
     const builder = Test.createTestingModule({ imports });
     const moduleRef = await (override ? override(builder) : builder).compile();
@@ -234,7 +237,12 @@ export class CapturingLogger implements LoggerService {
  * no route handler threw (Nest middleware's, or nestjs-cors's refusal), and NestJS 11's Fastify adapter cannot set a
  * header on one (`setHeader()` calls the reply's `header()`): a filter that must work there sets it on Node's.
  */
-export function setFilterHeader(adapter: { setHeader(response: unknown, name: string, value: string): unknown }, response: unknown, name: string, value: string): void {
+export function setFilterHeader(
+  adapter: { setHeader(response: unknown, name: string, value: string): unknown },
+  response: unknown,
+  name: string,
+  value: string,
+): void {
   const node = response as { setHeader?: (name: string, value: string) => unknown; status?: unknown };
   if (typeof node.setHeader === 'function' && node.status === undefined) node.setHeader(name, value);
   else adapter.setHeader(response, name, value);

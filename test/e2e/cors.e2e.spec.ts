@@ -51,14 +51,17 @@ describe.each(ADAPTERS)('nestjs-cors on $name ($bootstrap)', (adapter) => {
       ['origin', EVIL_ORIGIN, 'POST', undefined],
       ['method', APP_ORIGIN, 'DELETE', undefined],
       ['header', APP_ORIGIN, 'POST', 'Authorization, X-Secret'],
-    ])('is rejected for its %s with 403, a short reason and no CORS headers', async (reason, origin, method, headers) => {
-      const res = await preflight('/users', origin, method, headers);
-      expect(res.status).toBe(403);
-      expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
-      expect(res.text).toBe(`CORS preflight rejected: ${reason} not allowed`);
-      expect(corsHeaderNames(res)).toEqual([]);
-      expect(res.headers.vary).toContain('Origin');
-    });
+    ])(
+      'is rejected for its %s with 403, a short reason and no CORS headers',
+      async (reason, origin, method, headers) => {
+        const res = await preflight('/users', origin, method, headers);
+        expect(res.status).toBe(403);
+        expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+        expect(res.text).toBe(`CORS preflight rejected: ${reason} not allowed`);
+        expect(corsHeaderNames(res)).toEqual([]);
+        expect(res.headers.vary).toContain('Origin');
+      },
+    );
 
     it('is answered for a GET-only route, for the method it announces', async () => {
       const res = await preflight('/public/count', 'https://anyone.test', 'GET');
@@ -209,7 +212,11 @@ describe.each(ADAPTERS)('nestjs-cors on $name ($bootstrap)', (adapter) => {
     });
 
     it('Sec-Fetch-Site: cross-site wins over an Origin that equals Host', async () => {
-      const res = await http().post('/users').set('Origin', EVIL_ORIGIN).set('Host', 'evil.example').set('Sec-Fetch-Site', 'cross-site');
+      const res = await http()
+        .post('/users')
+        .set('Origin', EVIL_ORIGIN)
+        .set('Host', 'evil.example')
+        .set('Sec-Fetch-Site', 'cross-site');
       expect(res.status).toBe(403);
       expect(handled).toEqual([]);
     });
@@ -282,11 +289,17 @@ describe.each(ADAPTERS)('nestjs-cors app setup on $name ($bootstrap)', (adapter)
     ]);
     try {
       const server = app.getHttpServer();
-      const ok = await request(server).options('/users').set('Origin', 'https://async-ok.test').set('Access-Control-Request-Method', 'POST');
+      const ok = await request(server)
+        .options('/users')
+        .set('Origin', 'https://async-ok.test')
+        .set('Access-Control-Request-Method', 'POST');
       expect(ok.status).toBe(204);
       expect(ok.headers['access-control-allow-origin']).toBe('https://async-ok.test');
       for (const origin of ['https://throws.test', 'https://rejects.test']) {
-        const pre = await request(server).options('/users').set('Origin', origin).set('Access-Control-Request-Method', 'POST');
+        const pre = await request(server)
+          .options('/users')
+          .set('Origin', origin)
+          .set('Access-Control-Request-Method', 'POST');
         expect(pre.status).toBe(403);
         const actual = await request(server).post('/users').set('Origin', origin);
         expect(actual.status).toBe(403);
@@ -306,7 +319,9 @@ describe.each(ADAPTERS)('nestjs-cors app setup on $name ($bootstrap)', (adapter)
         appModule({
           origin: function partnerDirectory(origin: string) {
             calls.push(origin);
-            return origin === 'https://stalled.test' ? new Promise<boolean>(() => undefined) : Promise.resolve(origin === APP_ORIGIN);
+            return origin === 'https://stalled.test'
+              ? new Promise<boolean>(() => undefined)
+              : Promise.resolve(origin === APP_ORIGIN);
           },
           originTimeout: 50,
           originCacheTtl: 60,
@@ -318,14 +333,23 @@ describe.each(ADAPTERS)('nestjs-cors app setup on $name ($bootstrap)', (adapter)
     try {
       const server = app.getHttpServer();
       for (let i = 0; i < 2; i++) {
-        const pre = await request(server).options('/users').set('Origin', 'https://stalled.test').set('Access-Control-Request-Method', 'POST');
+        const pre = await request(server)
+          .options('/users')
+          .set('Origin', 'https://stalled.test')
+          .set('Access-Control-Request-Method', 'POST');
         expect(pre.status).toBe(403);
         expect((await request(server).post('/users').set('Origin', 'https://stalled.test')).status).toBe(403);
       }
       const errors = logger.lines.filter((line) => line.level === 'error' && line.context === 'Cors');
-      expect(errors.map((line) => line.message)).toEqual([expect.stringMatching(/^origin function partnerDirectory did not answer for "https:\/\/stalled\.test" within 50 ms; denied/)]);
+      expect(errors.map((line) => line.message)).toEqual([
+        expect.stringMatching(
+          /^origin function partnerDirectory did not answer for "https:\/\/stalled\.test" within 50 ms; denied/,
+        ),
+      ]);
       calls.length = 0;
-      const burst = await Promise.all(Array.from({ length: 20 }, () => request(server).get('/users').set('Origin', APP_ORIGIN)));
+      const burst = await Promise.all(
+        Array.from({ length: 20 }, () => request(server).get('/users').set('Origin', APP_ORIGIN)),
+      );
       expect(burst.map((res) => res.headers['access-control-allow-origin'])).toEqual(Array(20).fill(APP_ORIGIN));
       expect(calls).toEqual([APP_ORIGIN]);
     } finally {
@@ -336,7 +360,10 @@ describe.each(ADAPTERS)('nestjs-cors app setup on $name ($bootstrap)', (adapter)
   it('uses optionsSuccessStatus and maxAge from forRoot', async () => {
     const app = await startApp(adapter, [appModule({ ...GLOBAL_POLICY, optionsSuccessStatus: 200, maxAge: 30 })]);
     try {
-      const res = await request(app.getHttpServer()).options('/users').set('Origin', APP_ORIGIN).set('Access-Control-Request-Method', 'GET');
+      const res = await request(app.getHttpServer())
+        .options('/users')
+        .set('Origin', APP_ORIGIN)
+        .set('Access-Control-Request-Method', 'GET');
       expect(res.status).toBe(200);
       expect(res.headers['access-control-max-age']).toBe('30');
     } finally {

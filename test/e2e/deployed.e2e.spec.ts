@@ -26,7 +26,18 @@ import fastify from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import request from 'supertest';
 import { Cors, CorsModule } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, APP_ORIGIN, EVIL_ORIGIN, GLOBAL_POLICY, corsHeaderNames, handled, recordHandled, setFilterHeader, startApp } from './app.fixture.js';
+import {
+  ADAPTERS,
+  type AdapterCase,
+  APP_ORIGIN,
+  EVIL_ORIGIN,
+  GLOBAL_POLICY,
+  corsHeaderNames,
+  handled,
+  recordHandled,
+  setFilterHeader,
+  startApp,
+} from './app.fixture.js';
 
 /** What ran of the app for a request, in order: `main.ts`'s `app.use()`, Nest middleware, instance hooks. */
 const ran: string[] = [];
@@ -65,7 +76,11 @@ class ProblemFilter implements ExceptionFilter {
     const adapter = this.app().getHttpAdapter();
     const response = host.switchToHttp().getResponse();
     setFilterHeader(adapter, response, 'Content-Type', 'application/problem+json');
-    adapter.reply(response, JSON.stringify({ status, detail: exception instanceof Error ? exception.message : 'error' }), status);
+    adapter.reply(
+      response,
+      JSON.stringify({ status, detail: exception instanceof Error ? exception.message : 'error' }),
+      status,
+    );
   }
 }
 
@@ -134,10 +149,18 @@ describe.each(ADAPTERS.flatMap((adapter) => INSTANCES.map((instance) => ({ ...ad
     let app: INestApplication;
     const http = () => request(app.getHttpServer());
     const crossSitePost = (path: string, origin = EVIL_ORIGIN) =>
-      http().post(path).set('Origin', origin).set('Sec-Fetch-Site', 'cross-site').set('Content-Type', 'text/plain').send('amount=1000');
+      http()
+        .post(path)
+        .set('Origin', origin)
+        .set('Sec-Fetch-Site', 'cross-site')
+        .set('Content-Type', 'text/plain')
+        .send('amount=1000');
 
     beforeAll(async () => {
-      app = await startApp(adapter, [DeployedModule], { configure: mainTs, httpAdapter: prebuilt ? prebuiltAdapter(adapter) : undefined });
+      app = await startApp(adapter, [DeployedModule], {
+        configure: mainTs,
+        httpAdapter: prebuilt ? prebuiltAdapter(adapter) : undefined,
+      });
     });
     afterAll(() => app.close());
     beforeEach(() => {
@@ -149,7 +172,9 @@ describe.each(ADAPTERS.flatMap((adapter) => INSTANCES.map((instance) => ({ ...ad
       { path: '/api/v1/orders', runs: 'orders.create', status: 201 },
       { path: '/hooks', runs: 'app.use handler', status: 200 },
       ...(prebuilt ? [{ path: '/webhook/transfer', runs: 'instance route', status: 200 }] : []),
-      ...(prebuilt && adapter.name === 'fastify' ? [{ path: '/plugin/transfer', runs: 'plugin route', status: 200 }] : []),
+      ...(prebuilt && adapter.name === 'fastify'
+        ? [{ path: '/plugin/transfer', runs: 'plugin route', status: 200 }]
+        : []),
     ];
 
     describe.each(paths)('$path', ({ path, runs, status }) => {
@@ -174,10 +199,16 @@ describe.each(ADAPTERS.flatMap((adapter) => INSTANCES.map((instance) => ({ ...ad
       });
 
       it('answers its preflight before anything of the app runs', async () => {
-        const accepted = await http().options(path).set('Origin', APP_ORIGIN).set('Access-Control-Request-Method', 'POST');
+        const accepted = await http()
+          .options(path)
+          .set('Origin', APP_ORIGIN)
+          .set('Access-Control-Request-Method', 'POST');
         expect(accepted.status).toBe(204);
         expect(accepted.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
-        const rejected = await http().options(path).set('Origin', EVIL_ORIGIN).set('Access-Control-Request-Method', 'POST');
+        const rejected = await http()
+          .options(path)
+          .set('Origin', EVIL_ORIGIN)
+          .set('Access-Control-Request-Method', 'POST');
         expect(rejected.status).toBe(403);
         expect(rejected.text).toBe('CORS preflight rejected: origin not allowed');
         expect(ran).toEqual([]);
@@ -260,7 +291,8 @@ describe.each(ADAPTERS)('a method changed by middleware, on $name ($bootstrap)',
   beforeEach(() => {
     handled.length = 0;
   });
-  const post = (path: string) => request(app.getHttpServer()).post(path).set('Origin', APP_ORIGIN).set('Content-Type', 'text/plain').send('x');
+  const post = (path: string) =>
+    request(app.getHttpServer()).post(path).set('Origin', APP_ORIGIN).set('Content-Type', 'text/plain').send('x');
 
   it('never runs a handler whose policy refuses the method the request is routed with', async () => {
     const res = await post('/admin?_method=DELETE');
@@ -281,7 +313,9 @@ describe.each(ADAPTERS)('a method changed by middleware, on $name ($bootstrap)',
     const res = await post('/admin?_method=PUT');
     expect(res.status).toBe(adapter.name === 'express' ? 200 : 201);
     expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
-    expect(res.headers['access-control-expose-headers']).toBe(adapter.name === 'express' ? 'X-Replaced' : 'X-Request-Id');
+    expect(res.headers['access-control-expose-headers']).toBe(
+      adapter.name === 'express' ? 'X-Replaced' : 'X-Request-Id',
+    );
     expect(handled).toEqual([adapter.name === 'express' ? 'admin.replace' : 'admin.create']);
   });
 });

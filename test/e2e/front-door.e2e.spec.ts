@@ -20,7 +20,18 @@ import expressApp from 'express';
 import request from 'supertest';
 import { CorsGuard } from '../../src/cors.guard.js';
 import { CorsModule } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, APP_ORIGIN, EVIL_ORIGIN, GLOBAL_POLICY, UsersController, handled, setFilterHeader, startApp, withApp } from './app.fixture.js';
+import {
+  ADAPTERS,
+  type AdapterCase,
+  APP_ORIGIN,
+  EVIL_ORIGIN,
+  GLOBAL_POLICY,
+  UsersController,
+  handled,
+  setFilterHeader,
+  startApp,
+  withApp,
+} from './app.fixture.js';
 
 /** Paths served outside Nest's controllers: an `app.use()` mount and a route of the adapter's own instance. */
 const OUTSIDE_PATHS = ['/mounted', '/native'];
@@ -96,8 +107,14 @@ function addOutsideRoutes(app: INestApplication, adapter: AdapterCase, middlewar
   app.use('/mounted', answer('mounted'));
   const instance = app.getHttpAdapter().getInstance();
   if (adapter.name === 'express') instance.post('/native', answer('native'));
-  else instance.post('/native', (_request: unknown, reply: { raw: ServerResponse }) => answer('native')(undefined, reply.raw));
-  for (const [path, head] of Object.entries<OutgoingHttpHeaders | string[]>({ ...SHARED_HEADS, '/raw-head': RAW_HEAD })) {
+  else
+    instance.post('/native', (_request: unknown, reply: { raw: ServerResponse }) =>
+      answer('native')(undefined, reply.raw),
+    );
+  for (const [path, head] of Object.entries<OutgoingHttpHeaders | string[]>({
+    ...SHARED_HEADS,
+    '/raw-head': RAW_HEAD,
+  })) {
     const write = (res: ServerResponse) => res.writeHead(200, head).end('shared');
     if (adapter.name === 'express') instance.get(path, (_req: unknown, res: ServerResponse) => write(res));
     else {
@@ -111,9 +128,21 @@ function addOutsideRoutes(app: INestApplication, adapter: AdapterCase, middlewar
 
 /** Headers an app passes to `writeHead` for every response, its own `Access-Control-Allow-Origin` among them. */
 const sharedHead = () => ({ 'Content-Type': 'text/plain', 'Access-Control-Allow-Origin': 'https://fixed.example' });
-const SHARED_HEADS: Record<string, Record<string, string>> = { '/shared-head': sharedHead(), '/frozen-head': Object.freeze(sharedHead()) };
+const SHARED_HEADS: Record<string, Record<string, string>> = {
+  '/shared-head': sharedHead(),
+  '/frozen-head': Object.freeze(sharedHead()),
+};
 /** Raw headers, name and value in turn, which replace any header of the same name set before, `Vary` among them. */
-const rawHead = () => ['Content-Type', 'text/plain', 'Vary', 'Accept-Encoding', 'Access-Control-Allow-Origin', '*', 'vary', 'Accept-Language'];
+const rawHead = () => [
+  'Content-Type',
+  'text/plain',
+  'Vary',
+  'Accept-Encoding',
+  'Access-Control-Allow-Origin',
+  '*',
+  'vary',
+  'Accept-Language',
+];
 const RAW_HEAD = rawHead();
 
 describe.each(ADAPTERS)('the front door on $name ($bootstrap)', (adapter) => {
@@ -124,7 +153,9 @@ describe.each(ADAPTERS)('the front door on $name ($bootstrap)', (adapter) => {
   beforeAll(async () => {
     @Module({ imports: [CorsModule.forRoot(GLOBAL_POLICY)], controllers: [UsersController, VaryController] })
     class FrontDoorModule {}
-    app = await startApp(adapter, [FrontDoorModule], { configure: (a) => addOutsideRoutes(a, adapter, middlewareCalls) });
+    app = await startApp(adapter, [FrontDoorModule], {
+      configure: (a) => addOutsideRoutes(a, adapter, middlewareCalls),
+    });
   });
   afterAll(() => app.close());
   beforeEach(() => {
@@ -141,7 +172,11 @@ describe.each(ADAPTERS)('the front door on $name ($bootstrap)', (adapter) => {
     };
 
     it('a malformed JSON body: 400 from the body parser', async () => {
-      const res = await http().post('/users').set('Origin', APP_ORIGIN).set('Content-Type', 'application/json').send('{"broken":');
+      const res = await http()
+        .post('/users')
+        .set('Origin', APP_ORIGIN)
+        .set('Content-Type', 'application/json')
+        .send('{"broken":');
       expect(res.status).toBe(400);
       expectCorsHeaders(res);
       expect(handled).toEqual([]);
@@ -149,13 +184,17 @@ describe.each(ADAPTERS)('the front door on $name ($bootstrap)', (adapter) => {
 
     it('a body over the limit: 413 from the body parser', async () => {
       const body = JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) });
-      const res = await http().post('/users').set('Origin', APP_ORIGIN).set('Content-Type', 'application/json').send(body);
+      const res = await http()
+        .post('/users')
+        .set('Origin', APP_ORIGIN)
+        .set('Content-Type', 'application/json')
+        .send(body);
       expect(res.status).toBe(413);
       expectCorsHeaders(res);
       expect(handled).toEqual([]);
     });
 
-    it("a 429 from middleware main.ts added with app.use()", async () => {
+    it('a 429 from middleware main.ts added with app.use()', async () => {
       const res = await http().get('/limited').set('Origin', APP_ORIGIN);
       expect(res.status).toBe(429);
       expect(res.text).toBe('slow down');
@@ -196,12 +235,17 @@ describe.each(ADAPTERS)('the front door on $name ($bootstrap)', (adapter) => {
 
     it('serves requests without Origin and same-origin requests', async () => {
       expect((await http().post(path).send('payload')).status).toBe(200);
-      expect((await http().post(path).set('Origin', APP_ORIGIN).set('Sec-Fetch-Site', 'same-origin').send('x')).status).toBe(200);
+      expect(
+        (await http().post(path).set('Origin', APP_ORIGIN).set('Sec-Fetch-Site', 'same-origin').send('x')).status,
+      ).toBe(200);
       expect(handled).toEqual([path.slice(1), path.slice(1)]);
     });
 
     it('answers its preflight with the global policy', async () => {
-      const accepted = await http().options(path).set('Origin', APP_ORIGIN).set('Access-Control-Request-Method', 'POST');
+      const accepted = await http()
+        .options(path)
+        .set('Origin', APP_ORIGIN)
+        .set('Access-Control-Request-Method', 'POST');
       expect(accepted.status).toBe(204);
       expect(accepted.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
       const rejected = await http().options(path).set('Origin', APP_ORIGIN).set('Access-Control-Request-Method', 'PUT');
@@ -276,10 +320,18 @@ describe.each(ADAPTERS)('the front door on $name ($bootstrap)', (adapter) => {
 
 describe.each(ADAPTERS)("the front door's 403 on $name ($bootstrap)", (adapter) => {
   const refused = async (app: INestApplication) => {
-    const res = await request(app.getHttpServer()).post('/users').set('Origin', EVIL_ORIGIN).set('Content-Type', 'text/plain').send('x');
+    const res = await request(app.getHttpServer())
+      .post('/users')
+      .set('Origin', EVIL_ORIGIN)
+      .set('Content-Type', 'text/plain')
+      .send('x');
     expect(res.status).toBe(403);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(JSON.parse(res.text)).toEqual({ status: 403, title: 'Request refused', detail: 'CORS request rejected: origin not allowed' });
+    expect(JSON.parse(res.text)).toEqual({
+      status: 403,
+      title: 'Request refused',
+      detail: 'CORS request rejected: origin not allowed',
+    });
     expect(res.headers.vary).toBe('Origin');
     expect(handled).toEqual([]);
   };
@@ -326,7 +378,9 @@ describe('the front door on express, beyond the app it serves', () => {
       configure: (a) => {
         a.use('/sub-app', subApp);
         // As MiddlewareConsumer.apply(expressApp) and dashboards such as Bull Board do: an app called, not mounted.
-        a.use('/called', (req: IncomingMessage, res: ServerResponse, next: () => void) => called(req as never, res as never, next));
+        a.use('/called', (req: IncomingMessage, res: ServerResponse, next: () => void) =>
+          called(req as never, res as never, next),
+        );
       },
     });
     @Module({ controllers: [UsersController] })

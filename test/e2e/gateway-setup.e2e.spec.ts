@@ -4,8 +4,25 @@ import type { AddressInfo } from 'node:net';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { Module, type Type } from '@nestjs/common';
 import { WebSocketGateway } from '@nestjs/websockets';
-import { Cors, CorsAudit, CorsConfigError, CorsModule, type CorsModuleOptions, type CorsRejection } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, APP_ORIGIN, CapturingLogger, EVIL_ORIGIN, PARTNER_ORIGIN, handled, startApp, withApp } from './app.fixture.js';
+import {
+  Cors,
+  CorsAudit,
+  CorsConfigError,
+  CorsModule,
+  type CorsModuleOptions,
+  type CorsRejection,
+} from '../../src/index.js';
+import {
+  ADAPTERS,
+  type AdapterCase,
+  APP_ORIGIN,
+  CapturingLogger,
+  EVIL_ORIGIN,
+  PARTNER_ORIGIN,
+  handled,
+  startApp,
+  withApp,
+} from './app.fixture.js';
 import { EchoGateway, TRANSPORTS, listening, openWebSocket, wsEcho } from './gateway.fixture.js';
 
 const [WS, SOCKET_IO] = TRANSPORTS;
@@ -46,7 +63,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const warningsOf = (logger: CapturingLogger) => logger.lines.filter((line) => line.level === 'warn' && line.context === 'Cors').map((line) => line.message);
+const warningsOf = (logger: CapturingLogger) =>
+  logger.lines.filter((line) => line.level === 'warn' && line.context === 'Cors').map((line) => line.message);
 
 describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) => {
   beforeEach(() => {
@@ -58,7 +76,9 @@ describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) =
       const host = await listening(app);
       const heard: string[] = [];
       const server = app.getHttpServer();
-      server.prependListener('upgrade', (request: IncomingMessage) => heard.push(`prepended ${request.headers.origin}`));
+      server.prependListener('upgrade', (request: IncomingMessage) =>
+        heard.push(`prepended ${request.headers.origin}`),
+      );
       server.on('upgrade', (request: IncomingMessage) => heard.push(`appended ${request.headers.origin}`));
       expect(await handshakeStatus(`ws://${host}/chat`, { Origin: EVIL_ORIGIN })).toBe(403);
       expect(heard).toEqual([]);
@@ -69,13 +89,24 @@ describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) =
 
   it('onRejection hears a refused handshake, with the gateway; reportOnly lets it through, reported', async () => {
     const rejections: CorsRejection[] = [];
-    const options = { origin: [APP_ORIGIN], onRejection: (rejection: CorsRejection) => void rejections.push(rejection) };
+    const options = {
+      origin: [APP_ORIGIN],
+      onRejection: (rejection: CorsRejection) => void rejections.push(rejection),
+    };
     await withApp(await startGateways(adapter, options, [ChatGateway]), async (app) => {
       const host = await listening(app);
       expect(await handshakeStatus(`ws://${host}/chat?room=1`, { Origin: EVIL_ORIGIN })).toBe(403);
       await new Promise((resolve) => setImmediate(resolve));
       expect(rejections).toEqual([
-        { kind: 'upgrade', reason: 'origin not allowed', outcome: 'refused', origin: EVIL_ORIGIN, method: 'GET', path: '/chat', handler: 'ChatGateway' },
+        {
+          kind: 'upgrade',
+          reason: 'origin not allowed',
+          outcome: 'refused',
+          origin: EVIL_ORIGIN,
+          method: 'GET',
+          path: '/chat',
+          handler: 'ChatGateway',
+        },
       ]);
     });
     rejections.length = 0;
@@ -84,7 +115,9 @@ describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) =
       if (!('open' in handshake)) throw new Error(`not open: ${JSON.stringify(handshake)}`);
       expect(await wsEcho(handshake.open, 'hi')).toEqual({ event: 'echo', data: 'hi' });
       handshake.open.close();
-      expect(rejections).toEqual([expect.objectContaining({ kind: 'upgrade', outcome: 'reported', origin: EVIL_ORIGIN })]);
+      expect(rejections).toEqual([
+        expect.objectContaining({ kind: 'upgrade', outcome: 'reported', origin: EVIL_ORIGIN }),
+      ]);
     });
   });
 
@@ -101,7 +134,7 @@ describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) =
     });
   });
 
-  it("a gateway without @Cors gets the paths entry for its path; @Cors on a gateway wins over it; other paths get the global policy", async () => {
+  it('a gateway without @Cors gets the paths entry for its path; @Cors on a gateway wins over it; other paths get the global policy', async () => {
     const options: CorsModuleOptions = {
       origin: [APP_ORIGIN],
       policies: { partner: { origin: [PARTNER_ORIGIN] } },
@@ -118,7 +151,10 @@ describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) =
       expect(await handshakeStatus(`ws://${host}/own`, { Origin: PARTNER_ORIGIN })).toBe(403);
       // No gateway serves it (ws then closes the socket): decided all the same, with the global policy.
       expect(await handshakeStatus(`ws://${host}/elsewhere`, { Origin: PARTNER_ORIGIN })).toBe(403);
-      const audit = app.get(CorsAudit).routes().filter((route) => route.method === 'WS');
+      const audit = app
+        .get(CorsAudit)
+        .routes()
+        .filter((route) => route.method === 'WS');
       expect(audit.map(({ path, handler, from }) => `${path} ${handler} ${from.origin}`)).toEqual([
         "/feed FeedGateway policy 'partner'",
         '/own OwnPolicyGateway OwnPolicyGateway',
@@ -132,18 +168,37 @@ describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) =
     class OwnPortGateway extends EchoGateway {}
     const logger = new CapturingLogger();
     await withApp(await startGateways(adapter, { origin: [APP_ORIGIN] }, [OwnPortGateway], logger), async (app) => {
-      expect(warningsOf(logger)).toEqual([expect.stringMatching(/^OwnPortGateway is served on port \d+, on a server of its own, whose handshakes nestjs-cors does not see/)]);
-      expect(app.get(CorsAudit).routes().filter((route) => route.method === 'WS')).toEqual([]);
+      expect(warningsOf(logger)).toEqual([
+        expect.stringMatching(
+          /^OwnPortGateway is served on port \d+, on a server of its own, whose handshakes nestjs-cors does not see/,
+        ),
+      ]);
+      expect(
+        app
+          .get(CorsAudit)
+          .routes()
+          .filter((route) => route.method === 'WS'),
+      ).toEqual([]);
     });
 
     @WebSocketGateway({ cors: { origin: '*' } })
     class CorsOptionGateway extends EchoGateway {}
     const ioLogger = new CapturingLogger();
-    @Module({ imports: [CorsModule.forRoot({ origin: [APP_ORIGIN], methods: ['GET', 'POST'] })], providers: [CorsOptionGateway] })
+    @Module({
+      imports: [CorsModule.forRoot({ origin: [APP_ORIGIN], methods: ['GET', 'POST'] })],
+      providers: [CorsOptionGateway],
+    })
     class IoModule {}
-    await withApp(await startApp(adapter, [IoModule], { configure: SOCKET_IO.configure, appOptions: { logger: ioLogger } }), async () => {
-      expect(warningsOf(ioLogger)).toEqual([expect.stringMatching(/^CorsOptionGateway sets its own cors option .* two CORS layers now answer its requests and disagree/)]);
-    });
+    await withApp(
+      await startApp(adapter, [IoModule], { configure: SOCKET_IO.configure, appOptions: { logger: ioLogger } }),
+      async () => {
+        expect(warningsOf(ioLogger)).toEqual([
+          expect.stringMatching(
+            /^CorsOptionGateway sets its own cors option .* two CORS layers now answer its requests and disagree/,
+          ),
+        ]);
+      },
+    );
   });
 
   it("warns where a socket.io gateway's policy refuses the POSTs of its polling transport", async () => {
@@ -154,9 +209,16 @@ describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) =
     class WebSocketOnly extends EchoGateway {}
     @Module({ imports: [CorsModule.forRoot({ origin: [APP_ORIGIN] })], providers: [PollingGateway, WebSocketOnly] })
     class IoModule {}
-    await withApp(await startApp(adapter, [IoModule], { configure: SOCKET_IO.configure, appOptions: { logger } }), async () => {
-      expect(warningsOf(logger)).toEqual([expect.stringMatching(/^PollingGateway: socket.io's polling transport sends messages with POST, which the gateway's CORS policy does not allow/)]);
-    });
+    await withApp(
+      await startApp(adapter, [IoModule], { configure: SOCKET_IO.configure, appOptions: { logger } }),
+      async () => {
+        expect(warningsOf(logger)).toEqual([
+          expect.stringMatching(
+            /^PollingGateway: socket.io's polling transport sends messages with POST, which the gateway's CORS policy does not allow/,
+          ),
+        ]);
+      },
+    );
   });
 
   it('socket.io namespaces share one handshake: different policies stop the bootstrap, naming both gateways; the same policy does not', async () => {
@@ -165,14 +227,19 @@ describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) =
     @Cors({ origin: [PARTNER_ORIGIN] })
     @WebSocketGateway({ namespace: 'admin' })
     class AdminGateway extends EchoGateway {}
-    @Module({ imports: [CorsModule.forRoot({ origin: [APP_ORIGIN], methods: ['GET', 'POST'] })], providers: [PublicGateway, AdminGateway] })
+    @Module({
+      imports: [CorsModule.forRoot({ origin: [APP_ORIGIN], methods: ['GET', 'POST'] })],
+      providers: [PublicGateway, AdminGateway],
+    })
     class SharedModule {}
     const failed = await startApp(adapter, [SharedModule], { configure: SOCKET_IO.configure }).then(
       (app) => app.close().then(() => undefined),
       (error: unknown) => error,
     );
     expect(failed).toBeInstanceOf(CorsConfigError);
-    expect((failed as Error).message).toMatch(/AdminGateway: it shares its handshake \(socket\.io at \/socket\.io\/\) with PublicGateway, which has another CORS policy/);
+    expect((failed as Error).message).toMatch(
+      /AdminGateway: it shares its handshake \(socket\.io at \/socket\.io\/\) with PublicGateway, which has another CORS policy/,
+    );
 
     // Two @Cors() with the same options: two compiled policies that decide alike.
     @Cors({ origin: [APP_ORIGIN], methods: ['GET', 'POST'] })
@@ -184,7 +251,13 @@ describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) =
     @Module({ imports: [CorsModule.forRoot({ origin: [PARTNER_ORIGIN] })], providers: [FirstGateway, SecondGateway] })
     class AgreeingModule {}
     await withApp(await startApp(adapter, [AgreeingModule], { configure: SOCKET_IO.configure }), async (app) => {
-      expect(app.get(CorsAudit).routes().filter((route) => route.method === 'WS').map((route) => route.handler)).toEqual(['FirstGateway', 'SecondGateway']);
+      expect(
+        app
+          .get(CorsAudit)
+          .routes()
+          .filter((route) => route.method === 'WS')
+          .map((route) => route.handler),
+      ).toEqual(['FirstGateway', 'SecondGateway']);
     });
   });
 

@@ -59,9 +59,20 @@ export function wsEcho(socket: WebSocket, data: string): Promise<unknown> {
 }
 
 /** Connects a socket.io client over the `websocket` transport only; resolves with the socket, or the connect error. */
-export function connectSocketIo(host: string, path: string | undefined, headers: Record<string, string> = {}): Promise<Socket | Error> {
+export function connectSocketIo(
+  host: string,
+  path: string | undefined,
+  headers: Record<string, string> = {},
+): Promise<Socket | Error> {
   return new Promise((resolve) => {
-    const socket = io(`http://${host}`, { path, transports: ['websocket'], extraHeaders: headers, reconnection: false, forceNew: true, timeout: 5_000 });
+    const socket = io(`http://${host}`, {
+      path,
+      transports: ['websocket'],
+      extraHeaders: headers,
+      reconnection: false,
+      forceNew: true,
+      timeout: 5_000,
+    });
     socket.once('connect', () => resolve(socket));
     socket.once('connect_error', (error) => {
       socket.close();

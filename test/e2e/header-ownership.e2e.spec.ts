@@ -26,7 +26,10 @@ import {
  */
 const UPSTREAM_HEADS: Record<string, Record<string, string>> = {
   star: { 'Access-Control-Allow-Origin': '*' },
-  choice: { 'Access-Control-Allow-Origin': 'https://upstream-choice.example', 'Access-Control-Expose-Headers': 'X-Upstream' },
+  choice: {
+    'Access-Control-Allow-Origin': 'https://upstream-choice.example',
+    'Access-Control-Expose-Headers': 'X-Upstream',
+  },
 };
 const PROXIED_PATHS = Object.keys(UPSTREAM_HEADS).map((segment) => `/upstream/${segment}`);
 
@@ -37,7 +40,11 @@ const PROXIED_PATHS = Object.keys(UPSTREAM_HEADS).map((segment) => `/upstream/${
  */
 function mountProxy(app: INestApplication, adapter: AdapterCase, target: string): void {
   if (adapter.name === 'express') app.use('/upstream', createProxyMiddleware({ target }));
-  else app.getHttpAdapter().getInstance().register(fastifyHttpProxy, { upstream: target, prefix: '/upstream', proxyPayloads: false });
+  else
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .register(fastifyHttpProxy, { upstream: target, prefix: '/upstream', proxyPayloads: false });
 }
 
 /** A handler that sets a CORS header of its own, as code written before CorsModule does. */
@@ -67,7 +74,11 @@ let target: string;
 
 beforeAll(async () => {
   upstream = createServer((req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/plain', 'X-Upstream': 'yes', ...UPSTREAM_HEADS[(req.url ?? '/').split('/')[1]] });
+    res.writeHead(200, {
+      'Content-Type': 'text/plain',
+      'X-Upstream': 'yes',
+      ...UPSTREAM_HEADS[(req.url ?? '/').split('/')[1]],
+    });
     res.end('upstream');
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
@@ -132,13 +143,18 @@ describe.each(ADAPTERS)('CORS headers of a proxied upstream on $name ($bootstrap
   });
 
   it('warns once per paths entry, else per path, that it replaced or removed them, naming them', async () => {
-    for (const origin of [APP_ORIGIN, APP_ORIGIN, EVIL_ORIGIN]) await http().get('/upstream/choice/logged?page=2').set('Origin', origin);
+    for (const origin of [APP_ORIGIN, APP_ORIGIN, EVIL_ORIGIN])
+      await http().get('/upstream/choice/logged?page=2').set('Origin', origin);
     await http().get('/upstream/star/logged').set('Origin', EVIL_ORIGIN);
     await http().get('/upstream/star/logged-too').set('Origin', APP_ORIGIN);
     const warnings = logger.lines.filter((line) => line.level === 'warn');
     expect(warnings.map((line) => line.context)).toEqual(['Cors', 'Cors']);
-    expect(warnings[0].message).toMatch(/access-control-allow-origin, access-control-expose-headers\b.* GET \/upstream\/choice\/logged\b.*nestjs-cors owns/);
-    expect(warnings[1].message).toContain(`access-control-allow-origin set by the app or a proxied upstream overridden on a cross-origin response to GET ${STAR_ENTRY[adapter.name]}:`);
+    expect(warnings[0].message).toMatch(
+      /access-control-allow-origin, access-control-expose-headers\b.* GET \/upstream\/choice\/logged\b.*nestjs-cors owns/,
+    );
+    expect(warnings[1].message).toContain(
+      `access-control-allow-origin set by the app or a proxied upstream overridden on a cross-origin response to GET ${STAR_ENTRY[adapter.name]}:`,
+    );
   });
 
   it("replaces a handler's own, and warns once per route rather than per path", async () => {
@@ -159,10 +175,16 @@ describe.each(ADAPTERS)('CORS headers of a handler the guard decides, on $name (
       configure: (a) => a.enableVersioning({ type: VersioningType.HEADER, header: 'X-Api-Version' }),
     });
     await withApp(app, async () => {
-      const allowed = await request(app.getHttpServer()).get('/versioned').set('X-Api-Version', '2').set('Origin', PARTNER_ORIGIN);
+      const allowed = await request(app.getHttpServer())
+        .get('/versioned')
+        .set('X-Api-Version', '2')
+        .set('Origin', PARTNER_ORIGIN);
       expect(allowed.text).toBe('v2');
       expect(allowed.headers['access-control-allow-origin']).toBe(PARTNER_ORIGIN);
-      const refused = await request(app.getHttpServer()).get('/versioned').set('X-Api-Version', '1').set('Origin', PARTNER_ORIGIN);
+      const refused = await request(app.getHttpServer())
+        .get('/versioned')
+        .set('X-Api-Version', '1')
+        .set('Origin', PARTNER_ORIGIN);
       expect(refused.text).toBe('v1');
       expect(corsHeaderNames(refused)).toEqual([]);
     });

@@ -84,9 +84,13 @@ describe.each(ADAPTERS)('CorsModule configuration on $name ($bootstrap)', (adapt
 
   it('a test can replace the policy with overrideProvider(CORS_OPTIONS)', async () => {
     // The testing module's feature, whichever bootstrap the rest of this suite uses.
-    const app = await startApp({ ...adapter, bootstrap: 'testing module' }, [appModule(GLOBAL_POLICY, [ItemsController])], {
-      override: (builder) => builder.overrideProvider(CORS_OPTIONS).useValue({ origin: ['http://localhost:4200'] }),
-    });
+    const app = await startApp(
+      { ...adapter, bootstrap: 'testing module' },
+      [appModule(GLOBAL_POLICY, [ItemsController])],
+      {
+        override: (builder) => builder.overrideProvider(CORS_OPTIONS).useValue({ origin: ['http://localhost:4200'] }),
+      },
+    );
     await withApp(app, async () => {
       expect((await preflight(app, '/items', 'http://localhost:4200', 'GET')).status).toBe(204);
       expect((await preflight(app, '/items', APP_ORIGIN, 'GET')).status).toBe(403);
@@ -107,7 +111,9 @@ describe.each(ADAPTERS)('CorsModule configuration on $name ($bootstrap)', (adapt
     }
     const bootstrap = startApp(adapter, [appModule(GLOBAL_POLICY, [ReportsController])]);
     await expect(bootstrap).rejects.toThrow(CorsConfigError);
-    await expect(bootstrap).rejects.toThrow(/^Invalid CORS configuration in ReportsController\.daily: origin 'https:\/\/reports\.example\.com\/' has a path/);
+    await expect(bootstrap).rejects.toThrow(
+      /^Invalid CORS configuration in ReportsController\.daily: origin 'https:\/\/reports\.example\.com\/' has a path/,
+    );
   });
 
   it('a controller-level @Cors that conflicts with forRoot names the controller and where each value came from', async () => {
@@ -123,34 +129,43 @@ describe.each(ADAPTERS)('CorsModule configuration on $name ($bootstrap)', (adapt
   });
 
   it("enforce: 'all' refuses disallowed cross-origin GETs too; enforce: false never refuses", async () => {
-    await withApp(await startApp(adapter, [appModule({ ...GLOBAL_POLICY, enforce: 'all' }, [ItemsController])]), async (app) => {
-      handled.length = 0;
-      const res = await request(app.getHttpServer()).get('/items').set('Origin', EVIL_ORIGIN);
-      expect(res.status).toBe(403);
-      expect(handled).toEqual([]);
-    });
-    await withApp(await startApp(adapter, [appModule({ ...GLOBAL_POLICY, enforce: false }, [ItemsController])]), async (app) => {
-      handled.length = 0;
-      const res = await request(app.getHttpServer()).post('/items').set('Origin', EVIL_ORIGIN);
-      expect(res.status).toBe(201);
-      expect(res.headers['access-control-allow-origin']).toBeUndefined();
-      expect(handled).toEqual(['items.create']);
-    });
+    await withApp(
+      await startApp(adapter, [appModule({ ...GLOBAL_POLICY, enforce: 'all' }, [ItemsController])]),
+      async (app) => {
+        handled.length = 0;
+        const res = await request(app.getHttpServer()).get('/items').set('Origin', EVIL_ORIGIN);
+        expect(res.status).toBe(403);
+        expect(handled).toEqual([]);
+      },
+    );
+    await withApp(
+      await startApp(adapter, [appModule({ ...GLOBAL_POLICY, enforce: false }, [ItemsController])]),
+      async (app) => {
+        handled.length = 0;
+        const res = await request(app.getHttpServer()).post('/items').set('Origin', EVIL_ORIGIN);
+        expect(res.status).toBe(201);
+        expect(res.headers['access-control-allow-origin']).toBeUndefined();
+        expect(handled).toEqual(['items.create']);
+      },
+    );
   });
 
   it('preflightContinue passes an accepted preflight on to the @Options() handler, with the CORS headers set', async () => {
-    await withApp(await startApp(adapter, [appModule({ ...GLOBAL_POLICY, preflightContinue: true }, [ItemsController])]), async (app) => {
-      handled.length = 0;
-      const res = await preflight(app, '/items', APP_ORIGIN, 'POST');
-      expect(res.status).toBe(200);
-      expect(res.text).toBe('from @Options()');
-      expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
-      expect(res.headers['access-control-allow-methods']).toBe('GET, POST, HEAD');
-      expect(handled).toEqual(['items.options']);
-      // A rejected preflight never reaches it.
-      expect((await preflight(app, '/items', EVIL_ORIGIN, 'POST')).status).toBe(403);
-      expect(handled).toEqual(['items.options']);
-    });
+    await withApp(
+      await startApp(adapter, [appModule({ ...GLOBAL_POLICY, preflightContinue: true }, [ItemsController])]),
+      async (app) => {
+        handled.length = 0;
+        const res = await preflight(app, '/items', APP_ORIGIN, 'POST');
+        expect(res.status).toBe(200);
+        expect(res.text).toBe('from @Options()');
+        expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
+        expect(res.headers['access-control-allow-methods']).toBe('GET, POST, HEAD');
+        expect(handled).toEqual(['items.options']);
+        // A rejected preflight never reaches it.
+        expect((await preflight(app, '/items', EVIL_ORIGIN, 'POST')).status).toBe(403);
+        expect(handled).toEqual(['items.options']);
+      },
+    );
   });
 
   it('without preflightContinue, an @Options() handler does not run for preflights', async () => {
@@ -188,9 +203,12 @@ describe.each(ADAPTERS)('CorsModule configuration on $name ($bootstrap)', (adapt
 
   it('does not warn when CorsModule is the only CORS layer', async () => {
     const logger = new CapturingLogger();
-    await withApp(await startApp(adapter, [appModule(GLOBAL_POLICY, [ItemsController])], { appOptions: { logger } }), async () => {
-      expect(logger.lines.filter((line) => line.level === 'warn')).toEqual([]);
-    });
+    await withApp(
+      await startApp(adapter, [appModule(GLOBAL_POLICY, [ItemsController])], { appOptions: { logger } }),
+      async () => {
+        expect(logger.lines.filter((line) => line.level === 'warn')).toEqual([]);
+      },
+    );
   });
 
   it('a request with two Origin headers is not allowed', async () => {

@@ -73,7 +73,10 @@ function mountEndpoint(app: INestApplication): void {
 describe.each(ADAPTERS)('named policies on $name ($bootstrap)', (adapter) => {
   it("@Cors('name') applies the named policy over forRoot, field by field", async () => {
     await withApp(await startApp(adapter, [namedModule()]), async (app) => {
-      const pre = await preflight(app, '/partner/orders/7', PARTNER_ORIGIN, 'PUT').set('Access-Control-Request-Headers', 'x-partner-key');
+      const pre = await preflight(app, '/partner/orders/7', PARTNER_ORIGIN, 'PUT').set(
+        'Access-Control-Request-Headers',
+        'x-partner-key',
+      );
       expect(pre.status).toBe(204);
       expect(pre.headers['access-control-allow-origin']).toBe(PARTNER_ORIGIN);
       expect(pre.headers['access-control-allow-methods']).toBe('GET, PUT, HEAD');
@@ -111,10 +114,15 @@ describe.each(ADAPTERS)('named policies on $name ($bootstrap)', (adapter) => {
     const cors = CorsModule.forRootAsync({
       imports: [PartnerConfigModule],
       inject: [PartnerConfig],
-      useFactory: (config: PartnerConfig) => ({ ...CONFIG, policies: { ...CONFIG.policies, partner: { ...CONFIG.policies.partner, origin: config.origins } } }),
+      useFactory: (config: PartnerConfig) => ({
+        ...CONFIG,
+        policies: { ...CONFIG.policies, partner: { ...CONFIG.policies.partner, origin: config.origins } },
+      }),
     });
     await withApp(await startApp(adapter, [namedModule(cors)]), async (app) => {
-      expect((await preflight(app, '/partner/orders/7', 'https://staging-partner.example.net', 'PUT')).status).toBe(204);
+      expect((await preflight(app, '/partner/orders/7', 'https://staging-partner.example.net', 'PUT')).status).toBe(
+        204,
+      );
       expect((await preflight(app, '/partner/orders/7', PARTNER_ORIGIN, 'PUT')).status).toBe(403);
     });
   });
@@ -127,7 +135,11 @@ describe.each(ADAPTERS)('named policies on $name ($bootstrap)', (adapter) => {
       expect(pre.headers['access-control-allow-origin']).toBe(PARTNER_ORIGIN);
       expect((await preflight(app, '/graphql', APP_ORIGIN, 'POST')).status).toBe(403);
       handled.length = 0;
-      const refused = await request(app.getHttpServer()).post('/graphql').set('Origin', APP_ORIGIN).set('Content-Type', 'text/plain').send('{}');
+      const refused = await request(app.getHttpServer())
+        .post('/graphql')
+        .set('Origin', APP_ORIGIN)
+        .set('Content-Type', 'text/plain')
+        .send('{}');
       expect(refused.status).toBe(403);
       expect(handled).toEqual([]);
       const read = await request(app.getHttpServer()).get('/graphql').set('Origin', PARTNER_ORIGIN);
@@ -157,7 +169,9 @@ describe.each(ADAPTERS)('configuration errors that say where, on $name ($bootstr
     }
     const error = await failure(namedModule(CorsModule.forRoot(CONFIG), [TypoController]));
     expect(error).toBeInstanceOf(CorsConfigError);
-    expect(error.message).toBe("Invalid CORS configuration in TypoController.get: unknown policy 'parnter' (known: partner, public)");
+    expect(error.message).toBe(
+      "Invalid CORS configuration in TypoController.get: unknown policy 'parnter' (known: partner, public)",
+    );
   });
 
   it('names a handler by the property key Nest uses, even when another decorator wrapped the function', async () => {
@@ -183,11 +197,15 @@ describe.each(ADAPTERS)('configuration errors that say where, on $name ($bootstr
     }
     const error = await failure(namedModule(CorsModule.forRoot(CONFIG), [ManyMistakesController]));
     expect(error.errors.map((each) => each.location)).toEqual(['ManyMistakesController.a', 'ManyMistakesController.b']);
-    expect(error.message).toMatch(/^Invalid CORS configuration \(2 mistakes\):\n {2}- Invalid CORS configuration in ManyMistakesController\.a: /);
+    expect(error.message).toMatch(
+      /^Invalid CORS configuration \(2 mistakes\):\n {2}- Invalid CORS configuration in ManyMistakesController\.a: /,
+    );
   });
 
   it('says forRootAsync for options from forRootAsync, and names a bad named policy', async () => {
-    const cors = CorsModule.forRootAsync({ useFactory: () => ({ ...CONFIG, maxAge: 1.5, policies: { partner: { origin: 'https://partner.example.net/' } } }) });
+    const cors = CorsModule.forRootAsync({
+      useFactory: () => ({ ...CONFIG, maxAge: 1.5, policies: { partner: { origin: 'https://partner.example.net/' } } }),
+    });
     const error = await failure(namedModule(cors, []));
     expect(error.errors.map((each) => each.location)).toEqual(['forRootAsync', "forRootAsync policy 'partner'"]);
   });
@@ -198,13 +216,18 @@ describe.each(ADAPTERS)('configuration errors that say where, on $name ($bootstr
     @Module({ imports: [CorsModule.forRoot(CONFIG), FeatureModule] })
     class RootModule {}
     const error = await failure(RootModule);
-    expect(error.message).toMatch(/^Invalid CORS configuration in CorsModule: imported more than once, by (RootModule and FeatureModule|FeatureModule and RootModule)/);
+    expect(error.message).toMatch(
+      /^Invalid CORS configuration in CorsModule: imported more than once, by (RootModule and FeatureModule|FeatureModule and RootModule)/,
+    );
   });
 });
 
 describe.each(ADAPTERS)('paths on $name ($bootstrap)', (adapter) => {
   it("a paths entry's own options, and EVIL_ORIGIN is still refused elsewhere", async () => {
-    const cors = CorsModule.forRoot({ ...CONFIG, paths: [{ path: '/graphql', policy: { origin: [EVIL_ORIGIN], credentials: false } }] });
+    const cors = CorsModule.forRoot({
+      ...CONFIG,
+      paths: [{ path: '/graphql', policy: { origin: [EVIL_ORIGIN], credentials: false } }],
+    });
     await withApp(await startApp(adapter, [namedModule(cors)], { configure: mountEndpoint }), async (app) => {
       expect((await preflight(app, '/graphql', EVIL_ORIGIN, 'POST')).status).toBe(204);
       expect((await preflight(app, '/partner/orders', EVIL_ORIGIN, 'GET')).status).toBe(403);

@@ -4,7 +4,16 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Headers, type INestApplication, Post } from '@nestjs/common';
 import request, { type Response } from 'supertest';
 import type { CorsModuleOptions } from '../../src/index.js';
-import { ADAPTERS, appModule, CapturingLogger, corsHeaderNames, handled, recordHandled, startApp, withApp } from './app.fixture.js';
+import {
+  ADAPTERS,
+  appModule,
+  CapturingLogger,
+  corsHeaderNames,
+  handled,
+  recordHandled,
+  startApp,
+  withApp,
+} from './app.fixture.js';
 
 /** Allowed by tenant A's function, and by nobody at tenant B: the attacker is a customer of A targeting B's users. */
 const ORIGIN = 'https://a.example';
@@ -29,12 +38,20 @@ function tenantPolicy(options: CorsModuleOptions = {}): { calls: string[]; optio
     await new Promise((resolve) => setTimeout(resolve, 100));
     return req.headers.host === TENANT_A && origin === ORIGIN;
   };
-  return { calls, options: { origin: tenantsAllow, credentials: true, methods: ['GET', 'POST'], originCacheTtl: 60, ...options } };
+  return {
+    calls,
+    options: { origin: tenantsAllow, credentials: true, methods: ['GET', 'POST'], originCacheTtl: 60, ...options },
+  };
 }
 
 /** A cross-origin form-like POST (no preflight) from `ORIGIN` to a tenant. */
 function postTo(app: INestApplication, host: string) {
-  return request(app.getHttpServer()).post('/orders').set('Host', host).set('Origin', ORIGIN).set('Content-Type', 'text/plain').send('order');
+  return request(app.getHttpServer())
+    .post('/orders')
+    .set('Host', host)
+    .set('Origin', ORIGIN)
+    .set('Content-Type', 'text/plain')
+    .send('order');
 }
 
 function expectAllowed(res: Response): void {
@@ -92,12 +109,15 @@ describe.each(ADAPTERS)('origin functions that read the request on $name ($boots
         throw new Error('no tenant');
       },
     });
-    await withApp(await startApp(adapter, [appModule(options, [OrdersController])], { appOptions: { logger } }), async (app) => {
-      expectRefused(await postTo(app, TENANT_A));
-      expect(calls).toEqual([]);
-      expect(handled).toEqual([]);
-      const errors = logger.lines.filter((line) => line.level === 'error' && line.context === 'Cors');
-      expect(errors.map((line) => line.message)).toEqual([`origin function failed for "${ORIGIN}"; denied`]);
-    });
+    await withApp(
+      await startApp(adapter, [appModule(options, [OrdersController])], { appOptions: { logger } }),
+      async (app) => {
+        expectRefused(await postTo(app, TENANT_A));
+        expect(calls).toEqual([]);
+        expect(handled).toEqual([]);
+        const errors = logger.lines.filter((line) => line.level === 'error' && line.context === 'Cors');
+        expect(errors.map((line) => line.message)).toEqual([`origin function failed for "${ORIGIN}"; denied`]);
+      },
+    );
   });
 });

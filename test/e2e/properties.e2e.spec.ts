@@ -33,7 +33,9 @@ function verdict(options: CorsOptions, { preflight, origin, method, headers }: E
   const { methods = ['GET'], allowedHeaders = [] } = options;
   const originOk = options.origin === '*' || allows(options, origin);
   const methodOk = methods === '*' || methods.includes(method);
-  const headersOk = allowedHeaders === '*' || headers.every((name) => SAFELISTED.includes(name) || allowedHeaders.map((h) => h.toLowerCase()).includes(name));
+  const headersOk =
+    allowedHeaders === '*' ||
+    headers.every((name) => SAFELISTED.includes(name) || allowedHeaders.map((h) => h.toLowerCase()).includes(name));
   return originOk && methodOk && (!preflight || headersOk);
 }
 
@@ -53,60 +55,67 @@ describe.each(ADAPTERS)('end-to-end properties on $name ($bootstrap)', (adapter)
       let refusedSeen = 0;
       let withheldSeen = 0;
       await fc.assert(
-        fc.asyncProperty(policyOptions, fc.array(exchange, { minLength: 1, maxLength: 6 }), async (options, exchanges) => {
-          const app = await startApp(adapter, [appModule(enforce === undefined ? options : { ...options, enforce }, [ThingsController])]);
-          try {
-            for (const sent of exchanges) {
-              const { preflight, origin, method, headers } = sent;
-              let req = preflight
-                ? request(app.getHttpServer()).options('/things').set('Access-Control-Request-Method', method)
-                : request(app.getHttpServer())[method.toLowerCase() as 'get'](`/things`);
-              req = req.set('Origin', origin);
-              if (preflight && headers.length > 0) req = req.set('Access-Control-Request-Headers', headers.join(', '));
-              handled.length = 0;
-              const res = await req;
-              const acao = res.headers['access-control-allow-origin'];
-              if (acao === '*') {
-                expect(options.origin).toBe('*');
-                expect(res.headers['access-control-allow-credentials']).toBeUndefined();
-              } else if (acao !== undefined) {
-                expect(acao).toBe(origin);
-                expect(allows(options, origin)).toBe(true);
-              }
-              if (acao !== undefined) allowedSeen++;
-              if (preflight && res.status === 403) expect(corsHeaderNames(res)).toEqual([]);
-              if (options.origin !== '*') expect(res.headers.vary).toContain('Origin');
+        fc.asyncProperty(
+          policyOptions,
+          fc.array(exchange, { minLength: 1, maxLength: 6 }),
+          async (options, exchanges) => {
+            const app = await startApp(adapter, [
+              appModule(enforce === undefined ? options : { ...options, enforce }, [ThingsController]),
+            ]);
+            try {
+              for (const sent of exchanges) {
+                const { preflight, origin, method, headers } = sent;
+                let req = preflight
+                  ? request(app.getHttpServer()).options('/things').set('Access-Control-Request-Method', method)
+                  : request(app.getHttpServer())[method.toLowerCase() as 'get'](`/things`);
+                req = req.set('Origin', origin);
+                if (preflight && headers.length > 0)
+                  req = req.set('Access-Control-Request-Headers', headers.join(', '));
+                handled.length = 0;
+                const res = await req;
+                const acao = res.headers['access-control-allow-origin'];
+                if (acao === '*') {
+                  expect(options.origin).toBe('*');
+                  expect(res.headers['access-control-allow-credentials']).toBeUndefined();
+                } else if (acao !== undefined) {
+                  expect(acao).toBe(origin);
+                  expect(allows(options, origin)).toBe(true);
+                }
+                if (acao !== undefined) allowedSeen++;
+                if (preflight && res.status === 403) expect(corsHeaderNames(res)).toEqual([]);
+                if (options.origin !== '*') expect(res.headers.vary).toContain('Origin');
 
-              if (verdict(options, sent)) {
-                expect(acao).toBe(options.origin === '*' ? '*' : origin);
-                if (preflight) {
-                  expect(res.status).toBe(204);
-                  expect(handled).toEqual([]);
-                } else {
-                  expect(res.status).toBeLessThan(300);
-                  expect(handled).toEqual(['things.any']);
-                }
-              } else if (preflight) {
-                expect(res.status).toBe(403);
-                expect(corsHeaderNames(res)).toEqual([]);
-              } else {
-                expect(corsHeaderNames(res)).toEqual([]);
-                const refused = enforce === 'all' || (enforce !== false && !SAFE_METHODS.includes(method));
-                if (refused) {
-                  refusedSeen++;
+                if (verdict(options, sent)) {
+                  expect(acao).toBe(options.origin === '*' ? '*' : origin);
+                  if (preflight) {
+                    expect(res.status).toBe(204);
+                    expect(handled).toEqual([]);
+                  } else {
+                    expect(res.status).toBeLessThan(300);
+                    expect(handled).toEqual(['things.any']);
+                  }
+                } else if (preflight) {
                   expect(res.status).toBe(403);
-                  expect(handled).toEqual([]);
+                  expect(corsHeaderNames(res)).toEqual([]);
                 } else {
-                  withheldSeen++;
-                  expect(res.status).toBeLessThan(300);
-                  expect(handled).toEqual(['things.any']);
+                  expect(corsHeaderNames(res)).toEqual([]);
+                  const refused = enforce === 'all' || (enforce !== false && !SAFE_METHODS.includes(method));
+                  if (refused) {
+                    refusedSeen++;
+                    expect(res.status).toBe(403);
+                    expect(handled).toEqual([]);
+                  } else {
+                    withheldSeen++;
+                    expect(res.status).toBeLessThan(300);
+                    expect(handled).toEqual(['things.any']);
+                  }
                 }
               }
+            } finally {
+              await app.close();
             }
-          } finally {
-            await app.close();
-          }
-        }),
+          },
+        ),
         { numRuns: 100 },
       );
       expect(allowedSeen).toBeGreaterThan(5);

@@ -31,7 +31,10 @@ class PlainController {
 }
 
 const reportingApp = (options: CorsModuleOptions) => {
-  @Module({ imports: [CorsModule.forRoot({ origin: [APP_ORIGIN], methods: ['GET', 'POST', 'PUT'], ...options })], controllers: [OrdersController] })
+  @Module({
+    imports: [CorsModule.forRoot({ origin: [APP_ORIGIN], methods: ['GET', 'POST', 'PUT'], ...options })],
+    controllers: [OrdersController],
+  })
   class ReportingModule {}
   return ReportingModule;
 };
@@ -52,19 +55,35 @@ describe.each(ADAPTERS)('report-only rollout on $name ($bootstrap)', (adapter) =
   it('lets through what enforcement would refuse, and reports it at warn with origin, method, path and handler', async () => {
     const logger = new CapturingLogger();
     const { seen, all, hook } = collect(1);
-    const app = await startApp(adapter, [reportingApp({ reportOnly: true, onRejection: hook })], { appOptions: { logger } });
+    const app = await startApp(adapter, [reportingApp({ reportOnly: true, onRejection: hook })], {
+      appOptions: { logger },
+    });
     await withApp(app, async () => {
       handled.length = 0;
-      const res = await request(app.getHttpServer()).post('/orders').set('Origin', EVIL_ORIGIN).set('Content-Type', 'text/plain').send('x');
+      const res = await request(app.getHttpServer())
+        .post('/orders')
+        .set('Origin', EVIL_ORIGIN)
+        .set('Content-Type', 'text/plain')
+        .send('x');
       expect(res.status).toBe(201);
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
       expect(handled).toEqual(['orders.create']);
-      expect(logger.lines.filter((line) => line.level === 'warn' && line.context === 'Cors').map((line) => line.message)).toEqual([
+      expect(
+        logger.lines.filter((line) => line.level === 'warn' && line.context === 'Cors').map((line) => line.message),
+      ).toEqual([
         'CORS request would be rejected (reportOnly): origin not allowed ("https://evil.example" POST /orders, OrdersController.create)',
       ]);
       await all;
       expect(seen).toEqual([
-        { kind: 'request', reason: 'origin not allowed', outcome: 'reported', origin: EVIL_ORIGIN, method: 'POST', path: '/orders', handler: 'OrdersController.create' },
+        {
+          kind: 'request',
+          reason: 'origin not allowed',
+          outcome: 'reported',
+          origin: EVIL_ORIGIN,
+          method: 'POST',
+          path: '/orders',
+          handler: 'OrdersController.create',
+        },
       ]);
     });
   });
@@ -87,27 +106,66 @@ describe.each(ADAPTERS)('the onRejection hook on $name ($bootstrap)', (adapter) 
     await withApp(app, async () => {
       const server = app.getHttpServer();
       await request(server).options('/orders').set('Origin', EVIL_ORIGIN).set('Access-Control-Request-Method', 'POST');
-      await request(server).options('/orders').set('Origin', APP_ORIGIN).set('Access-Control-Request-Method', 'POST').set('Access-Control-Request-Headers', 'x-secret');
+      await request(server)
+        .options('/orders')
+        .set('Origin', APP_ORIGIN)
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'x-secret');
       await request(server).get('/orders').set('Origin', EVIL_ORIGIN);
       await request(server).post('/orders').set('Origin', EVIL_ORIGIN);
       await request(server).get('/orders').set('Origin', APP_ORIGIN);
       await all;
       const base = { origin: EVIL_ORIGIN, path: '/orders' };
       expect(seen).toEqual([
-        { ...base, kind: 'preflight', reason: 'origin not allowed', outcome: 'rejected', method: 'POST', handler: 'OrdersController.create' },
-        { ...base, origin: APP_ORIGIN, kind: 'preflight', reason: 'header not allowed', outcome: 'rejected', method: 'POST', handler: 'OrdersController.create' },
-        { ...base, kind: 'request', reason: 'origin not allowed', outcome: 'withheld', method: 'GET', handler: 'OrdersController.list' },
-        { ...base, kind: 'request', reason: 'origin not allowed', outcome: 'refused', method: 'POST', handler: 'OrdersController.create' },
+        {
+          ...base,
+          kind: 'preflight',
+          reason: 'origin not allowed',
+          outcome: 'rejected',
+          method: 'POST',
+          handler: 'OrdersController.create',
+        },
+        {
+          ...base,
+          origin: APP_ORIGIN,
+          kind: 'preflight',
+          reason: 'header not allowed',
+          outcome: 'rejected',
+          method: 'POST',
+          handler: 'OrdersController.create',
+        },
+        {
+          ...base,
+          kind: 'request',
+          reason: 'origin not allowed',
+          outcome: 'withheld',
+          method: 'GET',
+          handler: 'OrdersController.list',
+        },
+        {
+          ...base,
+          kind: 'request',
+          reason: 'origin not allowed',
+          outcome: 'refused',
+          method: 'POST',
+          handler: 'OrdersController.create',
+        },
       ]);
     });
   });
 
   it('names the handler where every route has the global policy too', async () => {
     const { seen, all, hook } = collect(2);
-    @Module({ imports: [CorsModule.forRoot({ origin: [APP_ORIGIN], onRejection: hook })], controllers: [PlainController] })
+    @Module({
+      imports: [CorsModule.forRoot({ origin: [APP_ORIGIN], onRejection: hook })],
+      controllers: [PlainController],
+    })
     class GlobalOnlyModule {}
     await withApp(await startApp(adapter, [GlobalOnlyModule]), async (app) => {
-      await request(app.getHttpServer()).options('/plain/7').set('Origin', EVIL_ORIGIN).set('Access-Control-Request-Method', 'GET');
+      await request(app.getHttpServer())
+        .options('/plain/7')
+        .set('Origin', EVIL_ORIGIN)
+        .set('Access-Control-Request-Method', 'GET');
       await request(app.getHttpServer()).post('/plain/7').set('Origin', EVIL_ORIGIN);
       await all;
       expect(seen.map(({ handler, outcome }) => ({ handler, outcome }))).toEqual([

@@ -16,7 +16,16 @@ import {
 import { ApplicationConfig, RouterModule } from '@nestjs/core';
 import request from 'supertest';
 import { Cors, CorsConfigError, CorsModule } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, CapturingLogger, handled, recordHandled, sendRaw, startApp, withApp } from './app.fixture.js';
+import {
+  ADAPTERS,
+  type AdapterCase,
+  CapturingLogger,
+  handled,
+  recordHandled,
+  sendRaw,
+  startApp,
+  withApp,
+} from './app.fixture.js';
 
 const ORIGIN = 'https://app.example.com';
 
@@ -119,7 +128,9 @@ function routingApp(adapter: AdapterCase): { module: Type; hosts: Record<string,
     imports: [
       CorsModule.forRoot({ origin: [ORIGIN], methods: '*' }),
       AdminModule,
-      RouterModule.register([{ path: 'admin', module: AdminModule, children: [{ path: 'reports', module: ReportsModule }] }]),
+      RouterModule.register([
+        { path: 'admin', module: AdminModule, children: [{ path: 'reports', module: ReportsModule }] },
+      ]),
     ],
     controllers: [
       UsersController,
@@ -180,7 +191,7 @@ function concretePaths({ path, versions }: MappedRoute, prefix: string): string[
 const allowedHeaderId = (header: string | undefined) => /x-h-([\w-]+)/.exec(header ?? '')?.[1];
 
 describe.each(ADAPTERS)('route table on $name ($bootstrap)', (adapter) => {
-  it("resolves every route Nest mapped to the handler Nest runs for it", async () => {
+  it('resolves every route Nest mapped to the handler Nest runs for it', async () => {
     const logger = new CapturingLogger();
     const { module, hosts } = routingApp(adapter);
     const app = await startApp(adapter, [module], { configure: configureRouting, appOptions: { logger } });
@@ -196,18 +207,34 @@ describe.each(ADAPTERS)('route table on $name ($bootstrap)', (adapter) => {
             .set('Host', host)
             .set('Origin', ORIGIN)
             .set('Access-Control-Request-Method', route.method);
-          const actual = await request(app.getHttpServer())[route.method.toLowerCase() as 'get'](path).set('Host', host);
+          const agent = request(app.getHttpServer());
+          const actual = await agent[route.method.toLowerCase() as 'get'](path).set('Host', host);
           const where = `${route.method} ${path} (${route.controller})`;
           expect([where, actual.status]).toEqual([where, expect.any(Number)]);
           expect([where, actual.status < 300]).toEqual([where, true]);
-          expect([where, allowedHeaderId(preflight.headers['access-control-allow-headers'])]).toEqual([where, actual.text]);
+          expect([where, allowedHeaderId(preflight.headers['access-control-allow-headers'])]).toEqual([
+            where,
+            actual.text,
+          ]);
           seen.add(actual.text);
         }
       }
       expect([...seen].sort()).toEqual(
         [
-          'files-any', 'files-thumb', 'health', 'legacy-get', 'legacy-post', 'multi', 'reports-daily', 'tenant-host',
-          'users-create', 'users-get', 'users-get-v2', 'users-list', 'users-neutral', 'users-put-v23',
+          'files-any',
+          'files-thumb',
+          'health',
+          'legacy-get',
+          'legacy-post',
+          'multi',
+          'reports-daily',
+          'tenant-host',
+          'users-create',
+          'users-get',
+          'users-get-v2',
+          'users-list',
+          'users-neutral',
+          'users-put-v23',
           ...(adapter.name === 'express' ? ['tenant-any'] : []),
         ].sort(),
       );
@@ -230,7 +257,10 @@ describe.each(ADAPTERS)('route table on $name ($bootstrap)', (adapter) => {
     const { module } = routingApp(adapter);
     const app = await startApp(adapter, [module], { configure: configureRouting });
     try {
-      const res = await request(app.getHttpServer()).options(path).set('Origin', ORIGIN).set('Access-Control-Request-Method', method);
+      const res = await request(app.getHttpServer())
+        .options(path)
+        .set('Origin', ORIGIN)
+        .set('Access-Control-Request-Method', method);
       expect(res.status).toBe(204);
       expect(allowedHeaderId(res.headers['access-control-allow-headers'])).toBe(id);
     } finally {
@@ -243,9 +273,17 @@ describe.each(ADAPTERS)('route table on $name ($bootstrap)', (adapter) => {
     const app = await startApp(adapter, [module], { configure: configureRouting });
     try {
       const ask = (host: string) =>
-        request(app.getHttpServer()).options('/api/v1/tenant').set('Host', host).set('Origin', ORIGIN).set('Access-Control-Request-Method', 'GET');
-      expect(allowedHeaderId((await ask('acme.example.com')).headers['access-control-allow-headers'])).toBe('tenant-host');
-      expect(allowedHeaderId((await ask('acme.example.com:8080')).headers['access-control-allow-headers'])).toBe('tenant-host');
+        request(app.getHttpServer())
+          .options('/api/v1/tenant')
+          .set('Host', host)
+          .set('Origin', ORIGIN)
+          .set('Access-Control-Request-Method', 'GET');
+      expect(allowedHeaderId((await ask('acme.example.com')).headers['access-control-allow-headers'])).toBe(
+        'tenant-host',
+      );
+      expect(allowedHeaderId((await ask('acme.example.com:8080')).headers['access-control-allow-headers'])).toBe(
+        'tenant-host',
+      );
       // Elsewhere the route of the other controller (Express), or none: the global policy, which allows no x-h- header.
       const elsewhere = allowedHeaderId((await ask('elsewhere.test')).headers['access-control-allow-headers']);
       expect(elsewhere).toBe(adapter.name === 'express' ? 'tenant-any' : undefined);
@@ -260,7 +298,10 @@ describe.each(ADAPTERS)('route table on $name ($bootstrap)', (adapter) => {
       configure: (a) => a.enableVersioning({ type: VersioningType.URI, prefix: 'version-', defaultVersion: '1' }),
     });
     try {
-      const res = await request(app.getHttpServer()).options('/version-2/users/7').set('Origin', ORIGIN).set('Access-Control-Request-Method', 'GET');
+      const res = await request(app.getHttpServer())
+        .options('/version-2/users/7')
+        .set('Origin', ORIGIN)
+        .set('Access-Control-Request-Method', 'GET');
       expect(allowedHeaderId(res.headers['access-control-allow-headers'])).toBe('users-get-v2');
     } finally {
       await app.close();
@@ -270,30 +311,37 @@ describe.each(ADAPTERS)('route table on $name ($bootstrap)', (adapter) => {
   it.each([
     ['declaration order', undefined],
     ["Nest's 'specificity' strategy", 'specificity' as const],
-  ])('picks the route the adapter picks when a parameter route is declared before a literal one (%s)', async (_case, strategy) => {
-    @Controller('people')
-    class PeopleController {
-      @handler('people-by-id') @Get(':id') byId() {
-        return 'people-by-id';
+  ])(
+    'picks the route the adapter picks when a parameter route is declared before a literal one (%s)',
+    async (_case, strategy) => {
+      @Controller('people')
+      class PeopleController {
+        @handler('people-by-id') @Get(':id') byId() {
+          return 'people-by-id';
+        }
+        @handler('people-me') @Get('me') me() {
+          return 'people-me';
+        }
       }
-      @handler('people-me') @Get('me') me() {
-        return 'people-me';
+      @Module({ imports: [CorsModule.forRoot({ origin: [ORIGIN] })], controllers: [PeopleController] })
+      class PeopleModule {}
+      const app = await startApp(adapter, [PeopleModule], { appOptions: { routeResolutionStrategy: strategy } });
+      try {
+        const preflight = await request(app.getHttpServer())
+          .options('/people/me')
+          .set('Origin', ORIGIN)
+          .set('Access-Control-Request-Method', 'GET');
+        const actual = await request(app.getHttpServer()).get('/people/me');
+        // Fastify always picks the most specific route; Express the first declared, unless Nest (12 and later) sorts them.
+        const nestSorts =
+          strategy !== undefined && typeof ApplicationConfig.prototype.getRouteResolutionStrategy === 'function';
+        expect(actual.text).toBe(adapter.name === 'fastify' || nestSorts ? 'people-me' : 'people-by-id');
+        expect(allowedHeaderId(preflight.headers['access-control-allow-headers'])).toBe(actual.text);
+      } finally {
+        await app.close();
       }
-    }
-    @Module({ imports: [CorsModule.forRoot({ origin: [ORIGIN] })], controllers: [PeopleController] })
-    class PeopleModule {}
-    const app = await startApp(adapter, [PeopleModule], { appOptions: { routeResolutionStrategy: strategy } });
-    try {
-      const preflight = await request(app.getHttpServer()).options('/people/me').set('Origin', ORIGIN).set('Access-Control-Request-Method', 'GET');
-      const actual = await request(app.getHttpServer()).get('/people/me');
-      // Fastify always picks the most specific route; Express the first declared, unless Nest (12 and later) sorts them.
-      const nestSorts = strategy !== undefined && typeof ApplicationConfig.prototype.getRouteResolutionStrategy === 'function';
-      expect(actual.text).toBe(adapter.name === 'fastify' || nestSorts ? 'people-me' : 'people-by-id');
-      expect(allowedHeaderId(preflight.headers['access-control-allow-headers'])).toBe(actual.text);
-    } finally {
-      await app.close();
-    }
-  });
+    },
+  );
 
   it('compares paths as the adapter does: case and trailing slash', async () => {
     @Controller('Shop')
@@ -318,7 +366,10 @@ describe.each(ADAPTERS)('route table on $name ($bootstrap)', (adapter) => {
         for (const path of variants) {
           const actual = await request(app.getHttpServer()).get(path);
           expect([path, actual.status === 200]).toEqual([path, served.includes(path)]);
-          const preflight = await request(app.getHttpServer()).options(path).set('Origin', ORIGIN).set('Access-Control-Request-Method', 'GET');
+          const preflight = await request(app.getHttpServer())
+            .options(path)
+            .set('Origin', ORIGIN)
+            .set('Access-Control-Request-Method', 'GET');
           const picked = allowedHeaderId(preflight.headers['access-control-allow-headers']);
           expect([path, picked]).toEqual([path, served.includes(path) ? 'shop' : undefined]);
         }
@@ -346,24 +397,43 @@ function spellingsApp(): Type {
       return 'tenant';
     }
   }
-  @Module({ imports: [CorsModule.forRoot({ origin: [ORIGIN], methods: '*' })], controllers: [SpellingsController, TenantController] })
+  @Module({
+    imports: [CorsModule.forRoot({ origin: [ORIGIN], methods: '*' })],
+    controllers: [SpellingsController, TenantController],
+  })
   class SpellingsModule {}
   return SpellingsModule;
 }
 
 describe.each(ADAPTERS)('request targets on $name ($bootstrap), as the adapter routes them', (adapter) => {
   /** The handler the preflight's policy names must be the one the actual request reaches, or none where none runs. */
-  const expectSamePick = async (app: INestApplication, method: string, path: string, headers: Record<string, string> = {}) => {
+  const expectSamePick = async (
+    app: INestApplication,
+    method: string,
+    path: string,
+    headers: Record<string, string> = {},
+  ) => {
     const actual = await request(app.getHttpServer())[method.toLowerCase() as 'get'](path).set(headers);
-    const preflight = await request(app.getHttpServer()).options(path).set(headers).set('Origin', ORIGIN).set('Access-Control-Request-Method', method);
+    const preflight = await request(app.getHttpServer())
+      .options(path)
+      .set(headers)
+      .set('Origin', ORIGIN)
+      .set('Access-Control-Request-Method', method);
     const ran = actual.status < 300 ? actual.text : undefined;
-    expect([method, path, allowedHeaderId(preflight.headers['access-control-allow-headers'])]).toEqual([method, path, ran]);
+    expect([method, path, allowedHeaderId(preflight.headers['access-control-allow-headers'])]).toEqual([
+      method,
+      path,
+      ran,
+    ]);
     return ran;
   };
 
   it.each([
     ['default router options', {}],
-    ['ignoreDuplicateSlashes and useSemicolonDelimiter', { routerOptions: { ignoreDuplicateSlashes: true, useSemicolonDelimiter: true } }],
+    [
+      'ignoreDuplicateSlashes and useSemicolonDelimiter',
+      { routerOptions: { ignoreDuplicateSlashes: true, useSemicolonDelimiter: true } },
+    ],
   ])('percent-encoding, non-ASCII, duplicate slashes and ; parameters (%s)', async (_case, options) => {
     const app = await startApp(adapter, [spellingsApp()], { adapterOptions: options });
     await withApp(app, async () => {
@@ -383,7 +453,8 @@ describe.each(ADAPTERS)('request targets on $name ($bootstrap), as the adapter r
       // The comparison means something only where the adapter serves some spellings and not others.
       expect(ran[0]).toBe('admin');
       if (adapter.name === 'fastify') expect(ran.slice(1, 5)).toEqual(['admin', 'admin', 'cafe', 'cafe']);
-      if (adapter.name === 'fastify' && 'routerOptions' in options) expect(ran.slice(5)).toEqual(['admin', 'admin', 'admin']);
+      if (adapter.name === 'fastify' && 'routerOptions' in options)
+        expect(ran.slice(5)).toEqual(['admin', 'admin', 'admin']);
     });
   });
 
@@ -391,7 +462,9 @@ describe.each(ADAPTERS)('request targets on $name ($bootstrap), as the adapter r
     const app = await startApp(adapter, [spellingsApp()]);
     await withApp(app, async () => {
       const head = (method: string, headers = '') =>
-        Buffer.from(`${method} http://api.test/api/admin?x=1 HTTP/1.1\r\nHost: api.test\r\nOrigin: ${ORIGIN}\r\n${headers}Content-Length: 0\r\nConnection: close\r\n\r\n`);
+        Buffer.from(
+          `${method} http://api.test/api/admin?x=1 HTTP/1.1\r\nHost: api.test\r\nOrigin: ${ORIGIN}\r\n${headers}Content-Length: 0\r\nConnection: close\r\n\r\n`,
+        );
       const actual = await sendRaw(app, head('PUT'));
       expect(actual.status).toBe(200);
       expect(actual.headers).toContain(`access-control-allow-origin: ${ORIGIN}`);
@@ -408,8 +481,15 @@ describe.each(ADAPTERS)('request targets on $name ($bootstrap), as the adapter r
         : { adapterOptions: { trustProxy: true } };
     const app = await startApp(adapter, [spellingsApp()], trusting);
     await withApp(app, async () => {
-      expect(await expectSamePick(app, 'GET', '/tenant', { Host: 'internal.local', 'X-Forwarded-Host': 'acme.example.com' })).toBe('tenant');
-      expect(await expectSamePick(app, 'GET', '/tenant', { Host: 'acme.example.com', 'X-Forwarded-Host': 'other.example.com' })).toBeUndefined();
+      expect(
+        await expectSamePick(app, 'GET', '/tenant', { Host: 'internal.local', 'X-Forwarded-Host': 'acme.example.com' }),
+      ).toBe('tenant');
+      expect(
+        await expectSamePick(app, 'GET', '/tenant', {
+          Host: 'acme.example.com',
+          'X-Forwarded-Host': 'other.example.com',
+        }),
+      ).toBeUndefined();
     });
   });
 });
@@ -438,7 +518,12 @@ describe.each(FASTIFY)('HTTP/2 on fastify ($bootstrap)', (fastify) => {
       try {
         const actual = await send({ ':method': 'GET', ':path': '/tenant' });
         expect(actual.body).toBe('tenant');
-        const preflight = await send({ ':method': 'OPTIONS', ':path': '/tenant', origin: ORIGIN, 'access-control-request-method': 'GET' });
+        const preflight = await send({
+          ':method': 'OPTIONS',
+          ':path': '/tenant',
+          origin: ORIGIN,
+          'access-control-request-method': 'GET',
+        });
         expect(preflight.status).toBe(204);
         expect(allowedHeaderId(preflight.headers['access-control-allow-headers'] as string)).toBe('tenant');
         const cors = await send({ ':method': 'GET', ':path': '/tenant', origin: ORIGIN });
@@ -476,7 +561,12 @@ describe.each(ADAPTERS)("the router's own limits on $name ($bootstrap)", (adapte
 
   it('decides a parameter longer than maxParamLength with the route the router falls back to (Fastify), not the one it skips', async () => {
     await withApp(await startApp(adapter, [filesApp()]), async (app) => {
-      const post = (name: string) => request(app.getHttpServer()).post(`/files/${name}`).set('Origin', EVIL).set('Content-Type', 'text/plain').send('x');
+      const post = (name: string) =>
+        request(app.getHttpServer())
+          .post(`/files/${name}`)
+          .set('Origin', EVIL)
+          .set('Content-Type', 'text/plain')
+          .send('x');
       const short = await post('a'.repeat(100));
       expect(short.status).toBe(201);
       expect(short.headers['access-control-allow-origin']).toBe('*');
@@ -509,11 +599,16 @@ class RegexRouteController {
 
 describe.each(FASTIFY)('a route path the route table cannot match, on fastify ($bootstrap)', (fastify) => {
   it('stops the bootstrap with a CorsConfigError naming the handler and how to write the path', async () => {
-    @Module({ imports: [CorsModule.forRoot({ origin: ['https://app.example.com'] })], controllers: [RegexRouteController] })
+    @Module({
+      imports: [CorsModule.forRoot({ origin: ['https://app.example.com'] })],
+      controllers: [RegexRouteController],
+    })
     class RegexModule {}
     const bootstrap = startApp(fastify, [RegexModule]);
     await expect(bootstrap).rejects.toThrow(CorsConfigError);
-    await expect(bootstrap).rejects.toThrow("in RegexRouteController.update: nestjs-cors cannot match the route path '/accounts/:id(");
+    await expect(bootstrap).rejects.toThrow(
+      "in RegexRouteController.update: nestjs-cors cannot match the route path '/accounts/:id(",
+    );
     await expect(bootstrap).rejects.toThrow('Write it without an inline regular expression');
   });
 });

@@ -3,7 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, type INestApplication, Module, Post } from '@nestjs/common';
 import request from 'supertest';
 import { Cors, CorsModule, type CorsModuleOptions } from '../../src/index.js';
-import { ADAPTERS, type AdapterCase, CapturingLogger, corsHeaderNames, handled, ItemsRoutes, recordHandled, sendRaw, startApp } from './app.fixture.js';
+import {
+  ADAPTERS,
+  type AdapterCase,
+  CapturingLogger,
+  corsHeaderNames,
+  handled,
+  ItemsRoutes,
+  recordHandled,
+  sendRaw,
+  startApp,
+} from './app.fixture.js';
 
 const POLICY: CorsModuleOptions = {
   origin: ['https://app.example.com', 'https://*.example.org', /^https:\/\/(www|api)\.example\.net$/],
@@ -63,7 +73,10 @@ const HOSTILE_ORIGINS: Array<[string, string]> = [
 
 /** Bytes no well-behaved client sends: each must neither crash the app nor be reflected. */
 const HOSTILE_BYTES: Array<[string, Buffer]> = [
-  ['CR LF header injection (ends the header: what follows is another request header)', Buffer.from('https://evil.com\r\nX-Injected: 1', 'latin1')],
+  [
+    'CR LF header injection (ends the header: what follows is another request header)',
+    Buffer.from('https://evil.com\r\nX-Injected: 1', 'latin1'),
+  ],
   ['a bare LF', Buffer.from('https://app.example.com\nX-Injected: 1', 'latin1')],
   ['a NUL byte', Buffer.from('https://app.example.com\0.evil.com', 'latin1')],
   ['a Cyrillic homograph (UTF-8 bytes)', Buffer.from('https://аpp.example.com', 'utf8')],
@@ -101,7 +114,10 @@ describe.each(ADAPTERS)('security on $name ($bootstrap)', (adapter: AdapterCase)
       const get = await request(app.getHttpServer()).get('/items').set('Origin', origin);
       expect(get.status).toBe(200);
       expect(corsHeaderNames(get)).toEqual([]);
-      const pre = await request(app.getHttpServer()).options('/items').set('Origin', origin).set('Access-Control-Request-Method', 'GET');
+      const pre = await request(app.getHttpServer())
+        .options('/items')
+        .set('Origin', origin)
+        .set('Access-Control-Request-Method', 'GET');
       expect(pre.status).toBe(403);
       expect(corsHeaderNames(pre)).toEqual([]);
       const post = await request(app.getHttpServer()).post('/items').set('Origin', origin);
@@ -110,7 +126,12 @@ describe.each(ADAPTERS)('security on $name ($bootstrap)', (adapter: AdapterCase)
     });
 
     it('the allowed origins of that policy do get through (the table is not vacuous)', async () => {
-      for (const origin of ['https://app.example.com', 'https://a.example.org', 'https://a.b.example.org', 'https://api.example.net']) {
+      for (const origin of [
+        'https://app.example.com',
+        'https://a.example.org',
+        'https://a.b.example.org',
+        'https://api.example.net',
+      ]) {
         const res = await request(app.getHttpServer()).get('/items').set('Origin', origin);
         expect(res.headers['access-control-allow-origin']).toBe(origin);
       }
@@ -132,7 +153,10 @@ describe.each(ADAPTERS)('security on $name ($bootstrap)', (adapter: AdapterCase)
 
   describe('Access-Control-Request-Headers', () => {
     const preflight = (headers: string) => {
-      const req = request(app.getHttpServer()).options('/items').set('Origin', 'https://app.example.com').set('Access-Control-Request-Method', 'POST');
+      const req = request(app.getHttpServer())
+        .options('/items')
+        .set('Origin', 'https://app.example.com')
+        .set('Access-Control-Request-Method', 'POST');
       return req.set('Access-Control-Request-Headers', headers);
     };
     it.each([
@@ -156,7 +180,9 @@ describe.each(ADAPTERS)('security on $name ($bootstrap)', (adapter: AdapterCase)
   describe('enforce per route', () => {
     it("@Cors({ enforce: 'all' }) refuses a disallowed cross-origin GET on that route only", async () => {
       handled.length = 0;
-      expect((await request(app.getHttpServer()).get('/items/private').set('Origin', 'https://evil.com')).status).toBe(403);
+      expect((await request(app.getHttpServer()).get('/items/private').set('Origin', 'https://evil.com')).status).toBe(
+        403,
+      );
       expect((await request(app.getHttpServer()).get('/items').set('Origin', 'https://evil.com')).status).toBe(200);
       expect(handled).toEqual(['items.list']);
     });
@@ -191,7 +217,10 @@ describe.each(ADAPTERS)('security on $name ($bootstrap)', (adapter: AdapterCase)
     });
 
     it('is not answered when the preflight does not ask', async () => {
-      const res = await request(app.getHttpServer()).options('/items').set('Origin', 'https://app.example.com').set('Access-Control-Request-Method', 'GET');
+      const res = await request(app.getHttpServer())
+        .options('/items')
+        .set('Origin', 'https://app.example.com')
+        .set('Access-Control-Request-Method', 'GET');
       // An accepted preflight all the same: without the ask, the answer is the ordinary one.
       expect(res.status).toBe(204);
       expect(res.headers['access-control-allow-origin']).toBe('https://app.example.com');
@@ -203,9 +232,19 @@ describe.each(ADAPTERS)('security on $name ($bootstrap)', (adapter: AdapterCase)
     it('logs every rejection at debug level with its reason and the Cors context, nothing at log level', async () => {
       logger.lines.length = 0;
       const server = app.getHttpServer();
-      await request(server).options('/items').set('Origin', 'https://evil.com').set('Access-Control-Request-Method', 'GET');
-      await request(server).options('/items').set('Origin', 'https://app.example.com').set('Access-Control-Request-Method', 'PUT');
-      await request(server).options('/items').set('Origin', 'https://app.example.com').set('Access-Control-Request-Method', 'GET').set('Access-Control-Request-Headers', 'x-nope');
+      await request(server)
+        .options('/items')
+        .set('Origin', 'https://evil.com')
+        .set('Access-Control-Request-Method', 'GET');
+      await request(server)
+        .options('/items')
+        .set('Origin', 'https://app.example.com')
+        .set('Access-Control-Request-Method', 'PUT');
+      await request(server)
+        .options('/items')
+        .set('Origin', 'https://app.example.com')
+        .set('Access-Control-Request-Method', 'GET')
+        .set('Access-Control-Request-Headers', 'x-nope');
       await request(server).get('/items').set('Origin', 'https://evil.com');
       await request(server).post('/items').set('Origin', 'https://evil.com');
       await request(server).get('/items').set('Origin', 'https://app.example.com');
@@ -229,7 +268,10 @@ describe.each(ADAPTERS)('same-origin detection behind a proxy on $name ($bootstr
       adapter.name === 'express'
         ? { configure: (app: INestApplication) => app.getHttpAdapter().getInstance().set('trust proxy', true) }
         : { adapterOptions: { trustProxy: true } };
-    for (const [setup, status] of [[trusting, 201], [{}, 403]] as const) {
+    for (const [setup, status] of [
+      [trusting, 201],
+      [{}, 403],
+    ] as const) {
       const app = await startApp(adapter, [appWith({ origin: [] })], setup);
       try {
         const res = await request(app.getHttpServer())

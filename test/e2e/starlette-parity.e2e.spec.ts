@@ -20,54 +20,70 @@ class HomeController {
   }
 }
 
-async function withHome(adapter: AdapterCase, options: CorsModuleOptions, test: (app: INestApplication) => Promise<void>) {
+async function withHome(
+  adapter: AdapterCase,
+  options: CorsModuleOptions,
+  test: (app: INestApplication) => Promise<void>,
+) {
   await withApp(await startApp(adapter, [appModule(options, [HomeController])]), test);
 }
 
 describe.each(ADAPTERS)("Starlette's CORS behaviours on $name ($bootstrap)", (adapter) => {
   it("test_cors_allow_all: '*' origins with credentials is refused at startup (Starlette would reflect the origin)", async () => {
-    await expect(startApp(adapter, [appModule({ origin: '*', credentials: true }, [HomeController])])).rejects.toThrow(CorsConfigError);
+    await expect(startApp(adapter, [appModule({ origin: '*', credentials: true }, [HomeController])])).rejects.toThrow(
+      CorsConfigError,
+    );
   });
 
   it('test_cors_allow_all_except_credentials: *, mirrored headers, exposed headers, no credentials, no Vary; unlike Starlette, * without Origin too (Fetch, CORS and HTTP caches)', async () => {
-    await withHome(adapter, { origin: '*', allowedHeaders: '*', methods: '*', exposedHeaders: ['X-Status'] }, async (app) => {
-      const pre = await request(app.getHttpServer())
-        .options('/')
-        .set('Origin', 'https://example.org')
-        .set('Access-Control-Request-Method', 'GET')
-        .set('Access-Control-Request-Headers', 'X-Example');
-      expect(pre.status).toBe(204);
-      expect(pre.headers['access-control-allow-origin']).toBe('*');
-      expect(pre.headers['access-control-allow-headers']).toContain('x-example');
-      expect(pre.headers['access-control-allow-credentials']).toBeUndefined();
-      expect(pre.headers.vary ?? '').not.toContain('Origin');
-      const res = await request(app.getHttpServer()).get('/').set('Origin', 'https://example.org');
-      expect(res.text).toBe('Homepage');
-      expect(res.headers['access-control-allow-origin']).toBe('*');
-      expect(res.headers['access-control-expose-headers']).toBe('X-Status');
-      expect(res.headers['access-control-allow-credentials']).toBeUndefined();
-      const plain = await request(app.getHttpServer()).get('/');
-      expect(plain.headers['access-control-allow-origin']).toBe('*');
-      expect(plain.headers['access-control-expose-headers']).toBe('X-Status');
-      expect(plain.headers.vary).toBeUndefined();
-    });
+    await withHome(
+      adapter,
+      { origin: '*', allowedHeaders: '*', methods: '*', exposedHeaders: ['X-Status'] },
+      async (app) => {
+        const pre = await request(app.getHttpServer())
+          .options('/')
+          .set('Origin', 'https://example.org')
+          .set('Access-Control-Request-Method', 'GET')
+          .set('Access-Control-Request-Headers', 'X-Example');
+        expect(pre.status).toBe(204);
+        expect(pre.headers['access-control-allow-origin']).toBe('*');
+        expect(pre.headers['access-control-allow-headers']).toContain('x-example');
+        expect(pre.headers['access-control-allow-credentials']).toBeUndefined();
+        expect(pre.headers.vary ?? '').not.toContain('Origin');
+        const res = await request(app.getHttpServer()).get('/').set('Origin', 'https://example.org');
+        expect(res.text).toBe('Homepage');
+        expect(res.headers['access-control-allow-origin']).toBe('*');
+        expect(res.headers['access-control-expose-headers']).toBe('X-Status');
+        expect(res.headers['access-control-allow-credentials']).toBeUndefined();
+        const plain = await request(app.getHttpServer()).get('/');
+        expect(plain.headers['access-control-allow-origin']).toBe('*');
+        expect(plain.headers['access-control-expose-headers']).toBe('X-Status');
+        expect(plain.headers.vary).toBeUndefined();
+      },
+    );
   });
 
   it('test_cors_allow_specific_origin: the listed origin, safelisted + allowed headers listed, no credentials', async () => {
-    await withHome(adapter, { origin: ['https://example.org'], allowedHeaders: ['X-Example', 'Content-Type'] }, async (app) => {
-      const pre = await request(app.getHttpServer())
-        .options('/')
-        .set('Origin', 'https://example.org')
-        .set('Access-Control-Request-Method', 'GET')
-        .set('Access-Control-Request-Headers', 'X-Example, Content-Type');
-      expect(pre.status).toBe(204);
-      expect(pre.headers['access-control-allow-origin']).toBe('https://example.org');
-      expect(pre.headers['access-control-allow-headers']).toBe('accept, accept-language, content-language, content-type, x-example');
-      expect(pre.headers['access-control-allow-credentials']).toBeUndefined();
-      const res = await request(app.getHttpServer()).get('/').set('Origin', 'https://example.org');
-      expect(res.headers['access-control-allow-origin']).toBe('https://example.org');
-      expect(corsHeaderNames(await request(app.getHttpServer()).get('/'))).toEqual([]);
-    });
+    await withHome(
+      adapter,
+      { origin: ['https://example.org'], allowedHeaders: ['X-Example', 'Content-Type'] },
+      async (app) => {
+        const pre = await request(app.getHttpServer())
+          .options('/')
+          .set('Origin', 'https://example.org')
+          .set('Access-Control-Request-Method', 'GET')
+          .set('Access-Control-Request-Headers', 'X-Example, Content-Type');
+        expect(pre.status).toBe(204);
+        expect(pre.headers['access-control-allow-origin']).toBe('https://example.org');
+        expect(pre.headers['access-control-allow-headers']).toBe(
+          'accept, accept-language, content-language, content-type, x-example',
+        );
+        expect(pre.headers['access-control-allow-credentials']).toBeUndefined();
+        const res = await request(app.getHttpServer()).get('/').set('Origin', 'https://example.org');
+        expect(res.headers['access-control-allow-origin']).toBe('https://example.org');
+        expect(corsHeaderNames(await request(app.getHttpServer()).get('/'))).toEqual([]);
+      },
+    );
   });
 
   it('test_cors_disallowed_preflight: 403 (Starlette: 400) naming the first failing check, no ACAO', async () => {
@@ -92,7 +108,10 @@ describe.each(ADAPTERS)("Starlette's CORS behaviours on $name ($bootstrap)", (ad
   it("test_cors_preflight_allow_all_methods: methods '*' allows each requested method", async () => {
     await withHome(adapter, { origin: '*', methods: '*' }, async (app) => {
       for (const method of ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']) {
-        const res = await request(app.getHttpServer()).options('/').set('Origin', 'https://example.org').set('Access-Control-Request-Method', method);
+        const res = await request(app.getHttpServer())
+          .options('/')
+          .set('Origin', 'https://example.org')
+          .set('Access-Control-Request-Method', method);
         expect(res.status).toBe(204);
         expect(res.headers['access-control-allow-methods']).toBe(method);
       }
@@ -112,41 +131,59 @@ describe.each(ADAPTERS)("Starlette's CORS behaviours on $name ($bootstrap)", (ad
   it('test_cors_allow_origin_regex: an anchored RegExp allows https origins only, with credentials', async () => {
     // Starlette's allow_origin_regex='https://.*' with credentials lets any https site read with the user's cookies;
     // nestjs-cors refuses it at startup (a look-alike gap, and every domain), so the same checks run on named hosts.
-    await expect(startApp(adapter, [appModule({ origin: [/^https:\/\/.*$/], credentials: true }, [HomeController])])).rejects.toThrow('look-alike gap');
+    await expect(
+      startApp(adapter, [appModule({ origin: [/^https:\/\/.*$/], credentials: true }, [HomeController])]),
+    ).rejects.toThrow('look-alike gap');
     const named = /^https:\/\/(?:[a-z0-9-]+\.)?(?:example\.org|another\.com)$/;
-    await withHome(adapter, { origin: [named], credentials: true, allowedHeaders: ['X-Example', 'Content-Type'] }, async (app) => {
-      const ok = await request(app.getHttpServer()).get('/').set('Origin', 'https://example.org');
-      expect(ok.headers['access-control-allow-origin']).toBe('https://example.org');
-      expect(ok.headers['access-control-allow-credentials']).toBe('true');
-      const http = await request(app.getHttpServer()).get('/').set('Origin', 'http://example.org');
-      expect(http.status).toBe(200);
-      expect(http.headers['access-control-allow-origin']).toBeUndefined();
-      const pre = await request(app.getHttpServer())
-        .options('/')
-        .set('Origin', 'https://another.com')
-        .set('Access-Control-Request-Method', 'GET')
-        .set('Access-Control-Request-Headers', 'X-Example, content-type');
-      expect(pre.status).toBe(204);
-      expect(pre.headers['access-control-allow-headers']).toBe('accept, accept-language, content-language, content-type, x-example');
-      const badPre = await request(app.getHttpServer()).options('/').set('Origin', 'http://another.com').set('Access-Control-Request-Method', 'GET');
-      expect(badPre.status).toBe(403);
-      expect(badPre.text).toBe('CORS preflight rejected: origin not allowed');
-    });
+    await withHome(
+      adapter,
+      { origin: [named], credentials: true, allowedHeaders: ['X-Example', 'Content-Type'] },
+      async (app) => {
+        const ok = await request(app.getHttpServer()).get('/').set('Origin', 'https://example.org');
+        expect(ok.headers['access-control-allow-origin']).toBe('https://example.org');
+        expect(ok.headers['access-control-allow-credentials']).toBe('true');
+        const http = await request(app.getHttpServer()).get('/').set('Origin', 'http://example.org');
+        expect(http.status).toBe(200);
+        expect(http.headers['access-control-allow-origin']).toBeUndefined();
+        const pre = await request(app.getHttpServer())
+          .options('/')
+          .set('Origin', 'https://another.com')
+          .set('Access-Control-Request-Method', 'GET')
+          .set('Access-Control-Request-Headers', 'X-Example, content-type');
+        expect(pre.status).toBe(204);
+        expect(pre.headers['access-control-allow-headers']).toBe(
+          'accept, accept-language, content-language, content-type, x-example',
+        );
+        const badPre = await request(app.getHttpServer())
+          .options('/')
+          .set('Origin', 'http://another.com')
+          .set('Access-Control-Request-Method', 'GET');
+        expect(badPre.status).toBe(403);
+        expect(badPre.text).toBe('CORS preflight rejected: origin not allowed');
+      },
+    );
   });
 
   it('test_cors_allow_origin_regex_fullmatch: an unanchored RegExp is refused at startup; the anchored one matches whole origins only', async () => {
-    await expect(startApp(adapter, [appModule({ origin: [/https:\/\/.*\.example\.org/] }, [HomeController])])).rejects.toThrow('not anchored');
+    await expect(
+      startApp(adapter, [appModule({ origin: [/https:\/\/.*\.example\.org/] }, [HomeController])]),
+    ).rejects.toThrow('not anchored');
     await withHome(adapter, { origin: [/^https:\/\/[a-z0-9-]+\.example\.org$/] }, async (app) => {
       const ok = await request(app.getHttpServer()).get('/').set('Origin', 'https://subdomain.example.org');
       expect(ok.headers['access-control-allow-origin']).toBe('https://subdomain.example.org');
-      const hacker = await request(app.getHttpServer()).get('/').set('Origin', 'https://subdomain.example.org.hacker.com');
+      const hacker = await request(app.getHttpServer())
+        .get('/')
+        .set('Origin', 'https://subdomain.example.org.hacker.com');
       expect(hacker.headers['access-control-allow-origin']).toBeUndefined();
     });
   });
 
   it("test_cors_credentialed_requests_return_specific_origin: a Cookie does not turn '*' into a reflected origin here", async () => {
     await withHome(adapter, { origin: '*' }, async (app) => {
-      const res = await request(app.getHttpServer()).get('/').set('Origin', 'https://example.org').set('Cookie', 'star_cookie=sugar');
+      const res = await request(app.getHttpServer())
+        .get('/')
+        .set('Origin', 'https://example.org')
+        .set('Cookie', 'star_cookie=sugar');
       expect(res.headers['access-control-allow-origin']).toBe('*');
       expect(res.headers['access-control-allow-credentials']).toBeUndefined();
     });

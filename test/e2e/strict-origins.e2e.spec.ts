@@ -19,7 +19,13 @@ class HelloController {
 }
 
 /** Each risk DESIGN §4 refuses with credentials: the origin that brings it, the opt-in, and an origin it then lets in. */
-const RISKS: Array<{ risk: string; origin: CorsOptions['origin']; optIn: CorsOptions; allowed: string; refusal: string }> = [
+const RISKS: Array<{
+  risk: string;
+  origin: CorsOptions['origin'];
+  optIn: CorsOptions;
+  allowed: string;
+  refusal: string;
+}> = [
   {
     risk: "'null'",
     origin: ['null'],
@@ -60,14 +66,21 @@ describe.each(ADAPTERS)('strict origins on $name ($bootstrap)', (adapter) => {
 
     it('starts with the opt-in, warns once at startup, and allows the origin with credentials', async () => {
       const logger = new CapturingLogger();
-      const app = await startApp(adapter, [appModule({ origin, credentials: true, ...optIn }, [HelloController])], { appOptions: { logger } });
+      const app = await startApp(adapter, [appModule({ origin, credentials: true, ...optIn }, [HelloController])], {
+        appOptions: { logger },
+      });
       await withApp(app, async () => {
         const warnings = logger.lines.filter((line) => line.level === 'warn' && line.context === 'Cors');
-        expect(warnings).toEqual([expect.objectContaining({ message: expect.stringContaining(Object.keys(optIn)[0]) })]);
+        expect(warnings).toEqual([
+          expect.objectContaining({ message: expect.stringContaining(Object.keys(optIn)[0]) }),
+        ]);
         const res = await request(app.getHttpServer()).get('/hello').set('Origin', allowed);
         expect(res.headers['access-control-allow-origin']).toBe(allowed);
         expect(res.headers['access-control-allow-credentials']).toBe('true');
-        const pre = await request(app.getHttpServer()).options('/hello').set('Origin', allowed).set('Access-Control-Request-Method', 'GET');
+        const pre = await request(app.getHttpServer())
+          .options('/hello')
+          .set('Origin', allowed)
+          .set('Access-Control-Request-Method', 'GET');
         expect(pre.status).toBe(204);
         expect(pre.headers['access-control-allow-origin']).toBe(allowed);
       });
@@ -75,18 +88,24 @@ describe.each(ADAPTERS)('strict origins on $name ($bootstrap)', (adapter) => {
   });
 
   it('without credentials, the same origins need no opt-in', async () => {
-    const app = await startApp(adapter, [appModule({ origin: ['null', 'http://intranet.example.com', 'https://*.github.io'] }, [HelloController])]);
+    const app = await startApp(adapter, [
+      appModule({ origin: ['null', 'http://intranet.example.com', 'https://*.github.io'] }, [HelloController]),
+    ]);
     await withApp(app, async () => {
       for (const origin of ['null', 'http://intranet.example.com', 'https://anyone.github.io']) {
-        expect((await request(app.getHttpServer()).get('/hello').set('Origin', origin)).headers['access-control-allow-origin']).toBe(origin);
+        expect(
+          (await request(app.getHttpServer()).get('/hello').set('Origin', origin)).headers[
+            'access-control-allow-origin'
+          ],
+        ).toBe(origin);
       }
     });
   });
 
   it("refuses allowPrivateNetwork with '*' at startup", async () => {
-    await expect(startApp(adapter, [appModule({ origin: '*', allowPrivateNetwork: true }, [HelloController])])).rejects.toThrow(
-      "allowPrivateNetwork cannot be used with origin '*'",
-    );
+    await expect(
+      startApp(adapter, [appModule({ origin: '*', allowPrivateNetwork: true }, [HelloController])]),
+    ).rejects.toThrow("allowPrivateNetwork cannot be used with origin '*'");
   });
 
   it("with origin '*', puts Access-Control-Allow-Origin: * on responses to the methods the policy allows, CORS request or not, and on no other", async () => {
@@ -97,7 +116,11 @@ describe.each(ADAPTERS)('strict origins on $name ($bootstrap)', (adapter) => {
       expect((await request(server).head('/hello')).headers['access-control-allow-origin']).toBe('*');
       // A method outside `methods` gets none, CORS request or not, as a cross-origin request with it would get none.
       expect((await request(server).post('/hello')).headers['access-control-allow-origin']).toBeUndefined();
-      expect((await request(server).post('/hello').set('Origin', 'https://any.example')).headers['access-control-allow-origin']).toBeUndefined();
+      expect(
+        (await request(server).post('/hello').set('Origin', 'https://any.example')).headers[
+          'access-control-allow-origin'
+        ],
+      ).toBeUndefined();
       expect((await request(server).options('/hello')).headers['access-control-allow-origin']).toBeUndefined();
     });
   });

@@ -1,6 +1,16 @@
 import 'reflect-metadata';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { Controller, Get, type INestApplication, Module, Post, VERSION_NEUTRAL, Version, VersioningType, type VersioningOptions } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  type INestApplication,
+  Module,
+  Post,
+  VERSION_NEUTRAL,
+  Version,
+  VersioningType,
+  type VersioningOptions,
+} from '@nestjs/common';
 import request from 'supertest';
 import { CorsGuard } from '../../src/cors.guard.js';
 import { Cors, CorsModule } from '../../src/index.js';
@@ -109,7 +119,10 @@ class CatalogSpecialController {
 
 @Controller('catalog')
 class CatalogItemController {
-  @Cors({ origin: async (origin: string) => origin === V1_ORIGIN, exposedHeaders: [ITEM_HEADER] }) @Version('1') @Get(':id') v1() {
+  @Cors({ origin: async (origin: string) => origin === V1_ORIGIN, exposedHeaders: [ITEM_HEADER] })
+  @Version('1')
+  @Get(':id')
+  v1() {
     return recordHandled('catalog.item.v1', 'item v1');
   }
   @Cors({ origin: [V2_ORIGIN] }) @Version('2') @Get(':id') v2() {
@@ -144,12 +157,28 @@ class ShelfItemController {
 class FallThroughModule {}
 
 /** How each versioning type reads the version, and how a test request carries it. */
-const VERSIONINGS: Array<{ name: string; options: VersioningOptions; carry: (version: string) => Record<string, string> }> = [
-  { name: 'header', options: { type: VersioningType.HEADER, header: 'X-Api-Version' }, carry: (v) => ({ 'X-Api-Version': v }) },
-  { name: 'media type', options: { type: VersioningType.MEDIA_TYPE, key: 'v=' }, carry: (v) => ({ Accept: `application/json;v=${v}` }) },
+const VERSIONINGS: Array<{
+  name: string;
+  options: VersioningOptions;
+  carry: (version: string) => Record<string, string>;
+}> = [
+  {
+    name: 'header',
+    options: { type: VersioningType.HEADER, header: 'X-Api-Version' },
+    carry: (v) => ({ 'X-Api-Version': v }),
+  },
+  {
+    name: 'media type',
+    options: { type: VersioningType.MEDIA_TYPE, key: 'v=' },
+    carry: (v) => ({ Accept: `application/json;v=${v}` }),
+  },
   {
     name: 'custom extractor',
-    options: { type: VersioningType.CUSTOM, extractor: (req: unknown) => String((req as { headers: Record<string, string> }).headers['x-custom-version'] ?? '') },
+    options: {
+      type: VersioningType.CUSTOM,
+      extractor: (req: unknown) =>
+        String((req as { headers: Record<string, string> }).headers['x-custom-version'] ?? ''),
+    },
     carry: (v) => ({ 'X-Custom-Version': v }),
   },
 ];
@@ -159,7 +188,10 @@ describe.each(ADAPTERS)('versions a preflight cannot see, on $name ($bootstrap)'
     const withVersionedApp = async (test: (app: INestApplication) => Promise<void>) =>
       withApp(await startApp(adapter, [VersionedModule], { configure: (a) => a.enableVersioning(options) }), test);
     const preflight = (app: INestApplication, origin: string, method = 'GET', headers?: string) => {
-      const req = request(app.getHttpServer()).options('/orders').set('Origin', origin).set('Access-Control-Request-Method', method);
+      const req = request(app.getHttpServer())
+        .options('/orders')
+        .set('Origin', origin)
+        .set('Access-Control-Request-Method', method);
       return headers ? req.set('Access-Control-Request-Headers', headers) : req;
     };
 
@@ -218,7 +250,12 @@ describe.each(ADAPTERS)('versions a preflight cannot see, on $name ($bootstrap)'
 
     describe('a request that falls through to the handler without a version', () => {
       const pay = (app: INestApplication, origin: string, headers: Record<string, string> = {}) =>
-        request(app.getHttpServer()).post('/payments').set('Origin', origin).set('Content-Type', 'text/plain').set(headers).send('amount=1');
+        request(app.getHttpServer())
+          .post('/payments')
+          .set('Origin', origin)
+          .set('Content-Type', 'text/plain')
+          .set(headers)
+          .send('amount=1');
       beforeEach(() => {
         handled.length = 0;
       });
@@ -272,27 +309,32 @@ describe.each(ADAPTERS)('versions a preflight cannot see, on $name ($bootstrap)'
     it("enforces the policy of the handler that would run, not the preflight's union", async () => {
       await withVersionedApp(async (app) => {
         handled.length = 0;
-        expect((await request(app.getHttpServer()).post('/orders').set('Origin', V2_ORIGIN).set(carry('2'))).status).toBe(201);
+        expect(
+          (await request(app.getHttpServer()).post('/orders').set('Origin', V2_ORIGIN).set(carry('2'))).status,
+        ).toBe(201);
         expect(handled).toEqual(['create-v2']);
       });
       // Version 2's policy allows V2_ORIGIN, so the front door lets a GET /ledger from it in; version 1's handler is
       // the one that would run, and its guard refuses the request before the handler does.
       const canActivate = jest.spyOn(CorsGuard.prototype, 'canActivate');
       try {
-        await withApp(await startApp(adapter, [EnforcedVersionsModule], { configure: (a) => a.enableVersioning(options) }), async (app) => {
-          handled.length = 0;
-          const refused = await request(app.getHttpServer()).get('/ledger').set('Origin', V2_ORIGIN).set(carry('1'));
-          expect(refused.status).toBe(403);
-          expect(corsHeaderNames(refused)).toEqual([]);
-          expect(handled).toEqual([]);
-          expect(canActivate).toHaveBeenCalledTimes(1);
+        await withApp(
+          await startApp(adapter, [EnforcedVersionsModule], { configure: (a) => a.enableVersioning(options) }),
+          async (app) => {
+            handled.length = 0;
+            const refused = await request(app.getHttpServer()).get('/ledger').set('Origin', V2_ORIGIN).set(carry('1'));
+            expect(refused.status).toBe(403);
+            expect(corsHeaderNames(refused)).toEqual([]);
+            expect(handled).toEqual([]);
+            expect(canActivate).toHaveBeenCalledTimes(1);
 
-          const allowed = await request(app.getHttpServer()).get('/ledger').set('Origin', V2_ORIGIN).set(carry('2'));
-          expect(allowed.status).toBe(200);
-          expect(allowed.text).toBe('ledger v2');
-          expect(allowed.headers['access-control-allow-origin']).toBe(V2_ORIGIN);
-          expect(handled).toEqual(['ledger.v2']);
-        });
+            const allowed = await request(app.getHttpServer()).get('/ledger').set('Origin', V2_ORIGIN).set(carry('2'));
+            expect(allowed.status).toBe(200);
+            expect(allowed.text).toBe('ledger v2');
+            expect(allowed.headers['access-control-allow-origin']).toBe(V2_ORIGIN);
+            expect(handled).toEqual(['ledger.v2']);
+          },
+        );
       } finally {
         canActivate.mockRestore();
       }
@@ -310,18 +352,22 @@ describe.each(ADAPTERS)('versions a preflight cannot see, on $name ($bootstrap)'
       });
       afterEach(() => canActivate.mockRestore());
       /** For each call of the guard, `typeof` its answer's `then`: 'function' where it answered with a promise, having asked the handler's origin function. */
-      const guardAwaited = () => canActivate.mock.results.map(({ value }) => typeof (value as Partial<Promise<boolean>> | undefined)?.then);
+      const guardAwaited = () =>
+        canActivate.mock.results.map(({ value }) => typeof (value as Partial<Promise<boolean>> | undefined)?.then);
 
-      it("is refused by the policy of the handler that would run where the route it passed on has one policy", async () => {
+      it('is refused by the policy of the handler that would run where the route it passed on has one policy', async () => {
         await withFallThroughApp(async (app) => {
-          const res = await request(app.getHttpServer()).get('/shelf/special').set('Origin', SHELF_ORIGIN).set(carry('1'));
+          const res = await request(app.getHttpServer())
+            .get('/shelf/special')
+            .set('Origin', SHELF_ORIGIN)
+            .set(carry('1'));
           expect(res.status).toBe(403);
           expect(res.headers['access-control-allow-origin']).toBeUndefined();
           expect(handled).toEqual([]);
         });
       });
 
-      it("gets the CORS headers of the handler that ran, from its own asynchronous origin function", async () => {
+      it('gets the CORS headers of the handler that ran, from its own asynchronous origin function', async () => {
         await withFallThroughApp(async (app) => {
           const res = await special(app, V1_ORIGIN);
           expect(res.status).toBe(200);

@@ -4,7 +4,15 @@ import { type INestApplication, Module } from '@nestjs/common';
 import { WebSocketGateway } from '@nestjs/websockets';
 import request from 'supertest';
 import { Cors, CorsAudit, CorsModule, type CorsModuleOptions } from '../../src/index.js';
-import { ADAPTERS, APP_ORIGIN, EVIL_ORIGIN, PARTNER_ORIGIN, corsHeaderNames, handled, startApp } from './app.fixture.js';
+import {
+  ADAPTERS,
+  APP_ORIGIN,
+  EVIL_ORIGIN,
+  PARTNER_ORIGIN,
+  corsHeaderNames,
+  handled,
+  startApp,
+} from './app.fixture.js';
 import {
   EchoGateway,
   type Handshake,
@@ -47,7 +55,12 @@ const PATHS = { ChatGateway: undefined, PartnerGateway: '/partner', ClosedGatewa
 type GatewayName = keyof typeof PATHS;
 
 /** A real client of `transport` talking to `gateway`: the gateway's echo of `hi`, or why it could not connect. */
-async function talk(transport: TransportCase['transport'], host: string, gateway: GatewayName, headers: Record<string, string>): Promise<unknown> {
+async function talk(
+  transport: TransportCase['transport'],
+  host: string,
+  gateway: GatewayName,
+  headers: Record<string, string>,
+): Promise<unknown> {
   if (transport === 'ws') {
     const handshake = await openWebSocket(`ws://${host}${PATHS[gateway] ?? '/'}`, headers);
     if (!('open' in handshake)) return handshake;
@@ -67,7 +80,12 @@ async function talk(transport: TransportCase['transport'], host: string, gateway
 }
 
 /** The handshake of `gateway`'s transport at the HTTP level: the `ws` client opening its URL, 101 or the refusal. */
-function handshake(transport: TransportCase['transport'], host: string, gateway: GatewayName, headers: Record<string, string>): Promise<Exclude<Handshake, { open: unknown }> | { status: 101 }> {
+function handshake(
+  transport: TransportCase['transport'],
+  host: string,
+  gateway: GatewayName,
+  headers: Record<string, string>,
+): Promise<Exclude<Handshake, { open: unknown }> | { status: 101 }> {
   const url = transport === 'ws' ? `ws://${host}${PATHS[gateway] ?? '/'}` : socketIoWebSocketUrl(host, PATHS[gateway]);
   return openWebSocket(url, headers).then((result) => {
     if (!('open' in result)) return result;
@@ -120,19 +138,29 @@ describe.each(ADAPTERS.flatMap((adapter) => TRANSPORTS.map((transport) => ({ ...
 
     it('same-origin clients (by Host, or by Sec-Fetch-Site) and clients without Origin connect', async () => {
       expect(await talk(transport, host, 'ChatGateway', { Origin: `http://${host}` })).toEqual(ECHO);
-      expect(await talk(transport, host, 'ChatGateway', { Origin: 'http://localhost:1', 'Sec-Fetch-Site': 'same-origin' })).toEqual(ECHO);
+      expect(
+        await talk(transport, host, 'ChatGateway', { Origin: 'http://localhost:1', 'Sec-Fetch-Site': 'same-origin' }),
+      ).toEqual(ECHO);
       expect(await talk(transport, host, 'ChatGateway', {})).toEqual(ECHO);
       expect(handled.filter((name) => name.endsWith('.echo'))).toHaveLength(3);
     });
 
     it('Sec-Fetch-Site: cross-site wins over a Host that matches the Origin', async () => {
-      expect(await handshake(transport, host, 'ChatGateway', { Origin: `http://${host}`, 'Sec-Fetch-Site': 'cross-site' })).toEqual(REFUSED);
+      expect(
+        await handshake(transport, host, 'ChatGateway', { Origin: `http://${host}`, 'Sec-Fetch-Site': 'cross-site' }),
+      ).toEqual(REFUSED);
     });
 
     it('the audit lists each gateway with its policy', () => {
-      const gateways = app.get(CorsAudit).routes().filter((route) => route.method === 'WS');
-      const [chat, partner, closed] = transport === 'ws' ? ['/', '/partner', '/closed'] : ['/socket.io/', '/partner/', '/closed/'];
-      expect(gateways.map(({ path, handler, origin, credentials }) => ({ path, handler, origin, credentials }))).toEqual([
+      const gateways = app
+        .get(CorsAudit)
+        .routes()
+        .filter((route) => route.method === 'WS');
+      const [chat, partner, closed] =
+        transport === 'ws' ? ['/', '/partner', '/closed'] : ['/socket.io/', '/partner/', '/closed/'];
+      expect(
+        gateways.map(({ path, handler, origin, credentials }) => ({ path, handler, origin, credentials })),
+      ).toEqual([
         { path: chat, handler: 'ChatGateway', origin: [APP_ORIGIN], credentials: true },
         { path: partner, handler: 'PartnerGateway', origin: [PARTNER_ORIGIN], credentials: false },
         { path: closed, handler: 'ClosedGateway', origin: [], credentials: true },
@@ -140,7 +168,10 @@ describe.each(ADAPTERS.flatMap((adapter) => TRANSPORTS.map((transport) => ({ ...
       expect(gateways[1].from.origin).toBe('PartnerGateway');
       const handshakeTarget = transport === 'ws' ? '/partner' : '/partner/?EIO=4&transport=websocket';
       expect(app.get(CorsAudit).routeFor('WS', handshakeTarget)).toMatchObject({ handler: 'PartnerGateway' });
-      if (transport === 'socket.io') expect(app.get(CorsAudit).routeFor('POST', '/partner/?EIO=4&transport=polling')).toMatchObject({ handler: 'PartnerGateway' });
+      if (transport === 'socket.io')
+        expect(app.get(CorsAudit).routeFor('POST', '/partner/?EIO=4&transport=polling')).toMatchObject({
+          handler: 'PartnerGateway',
+        });
     });
   },
 );
@@ -170,7 +201,11 @@ describe.each(ADAPTERS)("socket.io's polling transport on $name ($bootstrap)", (
     return JSON.parse(response.text.slice(1)).sid;
   }
   const post = (target: INestApplication, sid: string, origin: string, packet: string, path?: string) =>
-    request(target.getHttpServer()).post(polling(path, sid)).set('Origin', origin).set('Content-Type', 'text/plain;charset=UTF-8').send(packet);
+    request(target.getHttpServer())
+      .post(polling(path, sid))
+      .set('Origin', origin)
+      .set('Content-Type', 'text/plain;charset=UTF-8')
+      .send(packet);
 
   it("an allowed origin's session carries the gateway policy's headers and Vary: Origin, and reaches the gateway", async () => {
     const handshake = await request(app.getHttpServer()).get(polling()).set('Origin', APP_ORIGIN);
@@ -223,7 +258,10 @@ describe.each(ADAPTERS)("socket.io's polling transport on $name ($bootstrap)", (
 
   it("the polling transport's preflight is answered with the gateway's policy", async () => {
     const preflight = (origin: string) =>
-      request(app.getHttpServer()).options(polling('/partner')).set('Origin', origin).set('Access-Control-Request-Method', 'GET');
+      request(app.getHttpServer())
+        .options(polling('/partner'))
+        .set('Origin', origin)
+        .set('Access-Control-Request-Method', 'GET');
     const accepted = await preflight(PARTNER_ORIGIN);
     expect(accepted.status).toBe(204);
     expect(accepted.headers['access-control-allow-origin']).toBe(PARTNER_ORIGIN);

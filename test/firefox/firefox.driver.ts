@@ -14,7 +14,13 @@ const FIREFOX = process.env.FIREFOX_BIN ?? '/usr/bin/firefox-esr';
  * None of its prefs touches CORS, preflights, Local Network Access or the HTTP cache.
  */
 export function launchFirefox(extraPrefsFirefox: Record<string, unknown> = {}): Promise<Browser> {
-  return puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, protocol: 'webDriverBiDi', extraPrefsFirefox });
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    protocol: 'webDriverBiDi',
+    extraPrefsFirefox,
+  });
 }
 
 /** The shared cases' driver for Firefox (`launchFirefox` with no extra pref). */

@@ -20,7 +20,11 @@ describeLocalNetworkAccess(
     /** A context where the page's origin has `permission` in `state` (or no answer yet), and the page's fetch. */
     const fetchFromPublicPage = async (permission?: { state: 'granted' | 'denied' }) => {
       const context = await browser().createBrowserContext();
-      if (permission) await context.setPermission(pageOrigin(), { permission: { name: 'loopback-network' }, state: permission.state });
+      if (permission)
+        await context.setPermission(pageOrigin(), {
+          permission: { name: 'loopback-network' },
+          state: permission.state,
+        });
       const page = await context.newPage();
       await page.goto(`${pageOrigin()}/`);
       const result = page
@@ -36,9 +40,12 @@ describeLocalNetworkAccess(
       return { context, result };
     };
     const within = <T>(ms: number, promise: Promise<T>) =>
-      Promise.race([promise, new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms))]);
+      Promise.race([
+        promise,
+        new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms)),
+      ]);
 
-    it("before the user answers: held for the prompt, nothing reaches the API", async () => {
+    it('before the user answers: held for the prompt, nothing reaches the API', async () => {
       const { context, result } = await fetchFromPublicPage();
       try {
         expect(await within(1_500, result)).toBe('still waiting');

@@ -78,7 +78,12 @@ const SERVERS = [
     ...ADAPTERS[0],
     server: 'Apollo Server',
     graphql: (ownCsrfPrevention: boolean): DynamicModule =>
-      GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true, graphiql: false, csrfPrevention: ownCsrfPrevention }),
+      GraphQLModule.forRoot<ApolloDriverConfig>({
+        driver: ApolloDriver,
+        autoSchemaFile: true,
+        graphiql: false,
+        csrfPrevention: ownCsrfPrevention,
+      }),
     /** The header the server's own CSRF check accepts as proof of a preflight. */
     preflightHeader: 'apollo-require-preflight',
   },
@@ -86,7 +91,12 @@ const SERVERS = [
     ...ADAPTERS[1],
     server: 'Mercurius',
     graphql: (ownCsrfPrevention: boolean): DynamicModule =>
-      GraphQLModule.forRoot<MercuriusDriverConfig>({ driver: MercuriusDriver, autoSchemaFile: true, graphiql: false, csrfPrevention: ownCsrfPrevention }),
+      GraphQLModule.forRoot<MercuriusDriverConfig>({
+        driver: MercuriusDriver,
+        autoSchemaFile: true,
+        graphiql: false,
+        csrfPrevention: ownCsrfPrevention,
+      }),
     preflightHeader: 'mercurius-require-preflight',
   },
 ] as const;
@@ -96,7 +106,11 @@ type ServerCase = (typeof SERVERS)[number];
 const SERVER_CSRF_REFUSAL = /This operation has been blocked as a potential Cross-Site Request Forgery \(CSRF\)/;
 
 function graphqlApp(server: ServerCase, ownCsrfPrevention = false): Promise<INestApplication> {
-  @Module({ imports: [CorsModule.forRoot(CONFIG), server.graphql(ownCsrfPrevention)], controllers: [HealthController], providers: [CounterResolver] })
+  @Module({
+    imports: [CorsModule.forRoot(CONFIG), server.graphql(ownCsrfPrevention)],
+    controllers: [HealthController],
+    providers: [CounterResolver],
+  })
   class GraphqlAppModule {}
   return startApp(server, [GraphqlAppModule]);
 }
@@ -132,7 +146,9 @@ describe.each(SERVERS)('a GraphQL endpoint under a paths policy on $name ($serve
       expect(res.headers['access-control-allow-origin']).toBe(GRAPHQL_ORIGIN);
       expect(res.headers['access-control-allow-credentials']).toBe('true');
       expect(res.headers['access-control-allow-methods']).toBe('GET, POST, HEAD');
-      expect(res.headers['access-control-allow-headers']).toBe('accept, accept-language, content-language, content-type, authorization');
+      expect(res.headers['access-control-allow-headers']).toBe(
+        'accept, accept-language, content-language, content-type, authorization',
+      );
       expect(res.headers['access-control-max-age']).toBe('300');
       expect(res.headers['access-control-expose-headers']).toBeUndefined();
       expect(res.headers.vary).toBe(PREFLIGHT_VARY);
@@ -166,7 +182,9 @@ describe.each(SERVERS)('a GraphQL endpoint under a paths policy on $name ($serve
       expect(accepted.status).toBe(204);
       expect(accepted.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
       expect(accepted.headers['access-control-allow-credentials']).toBeUndefined();
-      expect(accepted.headers['access-control-allow-headers']).toBe('accept, accept-language, content-language, content-type');
+      expect(accepted.headers['access-control-allow-headers']).toBe(
+        'accept, accept-language, content-language, content-type',
+      );
       expect(accepted.headers['access-control-max-age']).toBe('600');
       expect((await preflight('/graphql/elsewhere', APP_ORIGIN, 'POST')).status).toBe(204);
       expect((await preflight('/graphql/elsewhere', GRAPHQL_ORIGIN, 'POST')).status).toBe(403);
@@ -213,7 +231,11 @@ describe.each(SERVERS)('a GraphQL endpoint under a paths policy on $name ($serve
     });
 
     it('a body the parser refuses (malformed JSON, 400) still carries the CORS headers', async () => {
-      const res = await http().post('/graphql').set('Origin', GRAPHQL_ORIGIN).set('Content-Type', 'application/json').send('{"query": ');
+      const res = await http()
+        .post('/graphql')
+        .set('Origin', GRAPHQL_ORIGIN)
+        .set('Content-Type', 'application/json')
+        .send('{"query": ');
       expect(res.status).toBe(400);
       expect(res.headers['access-control-allow-origin']).toBe(GRAPHQL_ORIGIN);
       expect(res.headers['access-control-allow-credentials']).toBe('true');
@@ -224,14 +246,25 @@ describe.each(SERVERS)('a GraphQL endpoint under a paths policy on $name ($serve
     it.each([
       ['no policy allows', EVIL_ORIGIN],
       ['only the global policy allows', APP_ORIGIN],
-    ])('refuses a cross-site text/plain mutation from an origin %s with our 403, before the server', async (_case, origin) => {
-      const res = await http().post('/graphql').set('Origin', origin).set('Content-Type', 'text/plain').send(JSON.stringify({ query: MUTATION }));
-      expect(res.status).toBe(403);
-      expect(res.body).toEqual({ statusCode: 403, error: 'Forbidden', message: 'CORS request rejected: origin not allowed' });
-      expect(corsHeaderNames(res)).toEqual([]);
-      expect(res.headers.vary).toBe('Origin');
-      expect(bumps).toBe(0);
-    });
+    ])(
+      'refuses a cross-site text/plain mutation from an origin %s with our 403, before the server',
+      async (_case, origin) => {
+        const res = await http()
+          .post('/graphql')
+          .set('Origin', origin)
+          .set('Content-Type', 'text/plain')
+          .send(JSON.stringify({ query: MUTATION }));
+        expect(res.status).toBe(403);
+        expect(res.body).toEqual({
+          statusCode: 403,
+          error: 'Forbidden',
+          message: 'CORS request rejected: origin not allowed',
+        });
+        expect(corsHeaderNames(res)).toEqual([]);
+        expect(res.headers.vary).toBe('Origin');
+        expect(bumps).toBe(0);
+      },
+    );
 
     it('refuses a cross-site form POST of a mutation, which the server would otherwise run', async () => {
       const form = (origin?: string) => {
@@ -254,7 +287,11 @@ describe.each(SERVERS)('a GraphQL endpoint under a paths policy on $name ($serve
       ['same-origin per Sec-Fetch-Site', { Origin: EVIL_ORIGIN, 'Sec-Fetch-Site': 'same-origin' }],
       ['same-origin per Host', { Origin: 'https://api.example.com', Host: 'api.example.com' }],
     ])('serves a mutation %s, without CORS headers', async (_case, headers) => {
-      const res = await http().post('/graphql').set(headers).set('Content-Type', 'application/json').send(JSON.stringify({ query: MUTATION }));
+      const res = await http()
+        .post('/graphql')
+        .set(headers)
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ query: MUTATION }));
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ data: { bump: 1 } });
       expect(corsHeaderNames(res)).toEqual([]);
@@ -269,10 +306,18 @@ describe.each(SERVERS)("with the GraphQL server's own CSRF prevention on, on $na
     bumps = 0;
     await withApp(await graphqlApp(server, true), async (app) => {
       const textPlain = (origin: string) =>
-        request(app.getHttpServer()).post('/graphql').set('Origin', origin).set('Content-Type', 'text/plain').send(JSON.stringify({ query: MUTATION }));
+        request(app.getHttpServer())
+          .post('/graphql')
+          .set('Origin', origin)
+          .set('Content-Type', 'text/plain')
+          .send(JSON.stringify({ query: MUTATION }));
       const refused = await textPlain(EVIL_ORIGIN);
       expect(refused.status).toBe(403);
-      expect(refused.body).toEqual({ statusCode: 403, error: 'Forbidden', message: 'CORS request rejected: origin not allowed' });
+      expect(refused.body).toEqual({
+        statusCode: 403,
+        error: 'Forbidden',
+        message: 'CORS request rejected: origin not allowed',
+      });
       expect(corsHeaderNames(refused)).toEqual([]);
       const theirs = await textPlain(GRAPHQL_ORIGIN);
       expect(theirs.status).toBe(400);
@@ -280,7 +325,11 @@ describe.each(SERVERS)("with the GraphQL server's own CSRF prevention on, on $na
       expect(theirs.headers['access-control-allow-origin']).toBe(GRAPHQL_ORIGIN);
       expect(theirs.headers['access-control-allow-credentials']).toBe('true');
       expect(bumps).toBe(0);
-      const json = await request(app.getHttpServer()).post('/graphql').set('Origin', GRAPHQL_ORIGIN).set('Content-Type', 'application/json').send(JSON.stringify({ query: MUTATION }));
+      const json = await request(app.getHttpServer())
+        .post('/graphql')
+        .set('Origin', GRAPHQL_ORIGIN)
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ query: MUTATION }));
       expect(json.status).toBe(200);
       expect(json.body).toEqual({ data: { bump: 1 } });
       expect(json.headers['access-control-allow-origin']).toBe(GRAPHQL_ORIGIN);

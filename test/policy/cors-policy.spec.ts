@@ -63,7 +63,13 @@ describe('CorsPolicy defaults (restrictive, as Starlette)', () => {
 
 describe('CorsPolicy preflight decisions', () => {
   const policy = CorsPolicy.compile(
-    { origin: [APP], credentials: true, methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'X-Trace'], maxAge: 60 },
+    {
+      origin: [APP],
+      credentials: true,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['Authorization', 'X-Trace'],
+      maxAge: 60,
+    },
     'forRoot',
   );
 
@@ -102,15 +108,22 @@ describe('CorsPolicy preflight decisions', () => {
   });
 
   it('always allows the safelisted headers, whatever their case', () => {
-    expect(preflight(policy, { requestHeaders: 'Content-Type, ACCEPT, accept-language, Content-Language' }).accepted).toBe(true);
+    expect(
+      preflight(policy, { requestHeaders: 'Content-Type, ACCEPT, accept-language, Content-Language' }).accepted,
+    ).toBe(true);
   });
 
   it("mirrors the validated method and headers for '*'", () => {
     const open = CorsPolicy.compile({ origin: [APP], methods: '*', allowedHeaders: '*' }, 'forRoot');
     const headers = headersOf(preflight(open, { requestMethod: 'PURGE', requestHeaders: 'X-One, x-two, x-one' }));
     expect(headers['access-control-allow-methods']).toBe('PURGE');
-    expect(headers['access-control-allow-headers']).toBe('accept, accept-language, content-language, content-type, x-one, x-two');
-    expect(preflight(open, { requestHeaders: 'x-one, bad header' })).toEqual({ accepted: false, reason: 'header not allowed' });
+    expect(headers['access-control-allow-headers']).toBe(
+      'accept, accept-language, content-language, content-type, x-one, x-two',
+    );
+    expect(preflight(open, { requestHeaders: 'x-one, bad header' })).toEqual({
+      accepted: false,
+      reason: 'header not allowed',
+    });
   });
 
   it("answers '*' origins with '*' and does not vary on Origin", () => {
@@ -129,15 +142,22 @@ describe('CorsPolicy preflight decisions', () => {
   it('allows private network access only when enabled and asked for', () => {
     const pna = CorsPolicy.compile({ origin: [APP], allowPrivateNetwork: true }, 'forRoot');
     expect(headersOf(preflight(pna, { privateNetwork: true }))['access-control-allow-private-network']).toBe('true');
-    expect(headersOf(preflight(pna, { privateNetwork: false }))['access-control-allow-private-network']).toBeUndefined();
+    expect(
+      headersOf(preflight(pna, { privateNetwork: false }))['access-control-allow-private-network'],
+    ).toBeUndefined();
     const plain = CorsPolicy.compile({ origin: [APP] }, 'forRoot');
-    expect(headersOf(preflight(plain, { privateNetwork: true }))['access-control-allow-private-network']).toBeUndefined();
+    expect(
+      headersOf(preflight(plain, { privateNetwork: true }))['access-control-allow-private-network'],
+    ).toBeUndefined();
   });
 });
 
 describe('CorsPolicy actual-request headers', () => {
   it('echoes the origin byte for byte, with credentials and exposed headers', () => {
-    const policy = CorsPolicy.compile({ origin: [APP], credentials: true, exposedHeaders: ['X-Request-Id', 'X-Total'] }, 'forRoot');
+    const policy = CorsPolicy.compile(
+      { origin: [APP], credentials: true, exposedHeaders: ['X-Request-Id', 'X-Total'] },
+      'forRoot',
+    );
     expect(policy.headersForActual(APP)).toEqual([
       ['access-control-allow-origin', APP],
       ['access-control-allow-credentials', 'true'],
@@ -148,14 +168,24 @@ describe('CorsPolicy actual-request headers', () => {
   it("enforces every method with 'all' and none with false", () => {
     const all = CorsPolicy.compile({ enforce: 'all' }, 'forRoot');
     const none = CorsPolicy.compile({ enforce: false }, 'forRoot');
-    expect(['GET', 'HEAD', 'POST'].map((method) => all.disallowedOutcome(method))).toEqual(['refused', 'refused', 'refused']);
-    expect(['GET', 'POST', 'DELETE'].map((method) => none.disallowedOutcome(method))).toEqual(['withheld', 'withheld', 'withheld']);
+    expect(['GET', 'HEAD', 'POST'].map((method) => all.disallowedOutcome(method))).toEqual([
+      'refused',
+      'refused',
+      'refused',
+    ]);
+    expect(['GET', 'POST', 'DELETE'].map((method) => none.disallowedOutcome(method))).toEqual([
+      'withheld',
+      'withheld',
+      'withheld',
+    ]);
   });
 
   it('reports instead of refusing with reportOnly, where it would enforce', () => {
     const reporting = CorsPolicy.compile({ enforce: 'unsafe', reportOnly: true }, 'forRoot');
     expect(['GET', 'POST'].map((method) => reporting.disallowedOutcome(method))).toEqual(['withheld', 'reported']);
-    expect(() => CorsPolicy.compile({ reportOnly: 'yes' as never }, 'forRoot')).toThrow("'reportOnly' must be true or false");
+    expect(() => CorsPolicy.compile({ reportOnly: 'yes' as never }, 'forRoot')).toThrow(
+      "'reportOnly' must be true or false",
+    );
   });
 });
 
@@ -167,7 +197,11 @@ describe('mergePolicyLevels', () => {
       { source: 'PublicController.count', options: { exposedHeaders: ['X-Total-Count'] } },
     ]);
     expect(merged.options).toEqual({ origin: '*', credentials: false, exposedHeaders: ['X-Total-Count'] });
-    expect(merged.sources).toEqual({ origin: 'PublicController', credentials: 'PublicController', exposedHeaders: 'PublicController.count' });
+    expect(merged.sources).toEqual({
+      origin: 'PublicController',
+      credentials: 'PublicController',
+      exposedHeaders: 'PublicController.count',
+    });
   });
 
   it('closes an endpoint with false, which a more specific level can reopen', () => {
@@ -175,7 +209,10 @@ describe('mergePolicyLevels', () => {
       { source: 'forRoot', options: { origin: [APP], methods: ['POST'] } },
       { source: 'AdminController', options: false },
     ]);
-    expect(closed).toEqual({ options: { origin: [], methods: ['POST'] }, sources: { origin: 'AdminController', methods: 'forRoot' } });
+    expect(closed).toEqual({
+      options: { origin: [], methods: ['POST'] },
+      sources: { origin: 'AdminController', methods: 'forRoot' },
+    });
     const reopened = mergePolicyLevels([
       { source: 'forRoot', options: { origin: [APP] } },
       { source: 'AdminController', options: false },
@@ -186,7 +223,12 @@ describe('mergePolicyLevels', () => {
   });
 
   it('skips levels without options', () => {
-    expect(mergePolicyLevels([{ source: 'forRoot', options: { maxAge: 60 } }, { source: 'UsersController', options: undefined }])).toEqual({
+    expect(
+      mergePolicyLevels([
+        { source: 'forRoot', options: { maxAge: 60 } },
+        { source: 'UsersController', options: undefined },
+      ]),
+    ).toEqual({
       options: { maxAge: 60 },
       sources: { maxAge: 'forRoot' },
     });
@@ -228,19 +270,39 @@ describe('CorsConfigError at compile time (README: Startup validation)', () => {
     ["'*' inside methods", { methods: ['*'] }, "write methods: '*' to allow every method"],
     ["'*' among other methods", { methods: ['GET', '*'] }, "write methods: '*'"],
     ["'*' inside allowedHeaders", { allowedHeaders: ['*'] }, "write allowedHeaders: '*' to allow every request header"],
-    ["'*' inside exposedHeaders, with credentials", { origin: [APP], credentials: true, exposedHeaders: ['*'] }, 'list the names of the headers to expose'],
-    ["'*' inside exposedHeaders, without credentials", { exposedHeaders: ['X-Request-Id', '*'] }, 'list the names of the headers to expose'],
+    [
+      "'*' inside exposedHeaders, with credentials",
+      { origin: [APP], credentials: true, exposedHeaders: ['*'] },
+      'list the names of the headers to expose',
+    ],
+    [
+      "'*' inside exposedHeaders, without credentials",
+      { exposedHeaders: ['X-Request-Id', '*'] },
+      'list the names of the headers to expose',
+    ],
     ["exposedHeaders '*'", { exposedHeaders: '*' as never }, 'list the names of the headers to expose'],
-    ['exposedHeaders that are not an array', { exposedHeaders: 'X-Total' as never }, "'exposedHeaders' must be an array of names"],
+    [
+      'exposedHeaders that are not an array',
+      { exposedHeaders: 'X-Total' as never },
+      "'exposedHeaders' must be an array of names",
+    ],
     ['a negative maxAge', { maxAge: -1 }, 'maxAge'],
     ['a fractional maxAge', { maxAge: 1.5 }, 'maxAge'],
     ['a negative originCacheTtl', { originCacheTtl: -5 }, 'originCacheTtl'],
-    ['originTimeout 0', { originTimeout: 0 }, "'originTimeout' must be a whole number of milliseconds from 1 to 2147483647"],
+    [
+      'originTimeout 0',
+      { originTimeout: 0 },
+      "'originTimeout' must be a whole number of milliseconds from 1 to 2147483647",
+    ],
     ['a negative originTimeout', { originTimeout: -1 }, "'originTimeout' must be"],
     ['a fractional originTimeout', { originTimeout: 1.5 }, "'originTimeout' must be"],
     ['an originTimeout longer than a timer allows', { originTimeout: 2 ** 31 }, "'originTimeout' must be"],
     ['an originTimeout in a string', { originTimeout: '1000' as never }, "'originTimeout' must be"],
-    ['an originCacheKey that is not a function', { origin: () => true, originCacheKey: 'host' as never }, "'originCacheKey' must be a function"],
+    [
+      'an originCacheKey that is not a function',
+      { origin: () => true, originCacheKey: 'host' as never },
+      "'originCacheKey' must be a function",
+    ],
     ['optionsSuccessStatus 302', { optionsSuccessStatus: 302 }, '2xx'],
     ['optionsSuccessStatus 199', { optionsSuccessStatus: 199 }, '2xx'],
     ['a non-boolean credentials', { credentials: 'yes' as never }, "'credentials' must be true or false"],
@@ -284,22 +346,52 @@ describe('CorsConfigError at compile time (README: Startup validation)', () => {
       (policy) =>
         admits(
           policy,
-          ['https://app.example.com', 'https://a.b.example.com', 'http://localhost:5173', 'http://localhost', 'https://x.example.org:8443'],
-          ['https://example.com', 'https://evilexample.com', 'https://localhost:5173', 'https://x.example.org', 'https://example.org:8443'],
+          [
+            'https://app.example.com',
+            'https://a.b.example.com',
+            'http://localhost:5173',
+            'http://localhost',
+            'https://x.example.org:8443',
+          ],
+          [
+            'https://example.com',
+            'https://evilexample.com',
+            'https://localhost:5173',
+            'https://x.example.org',
+            'https://example.org:8443',
+          ],
         ),
     ],
     [
       'an anchored, safe RegExp',
       { origin: [/^https:\/\/(app|admin)\.example\.com$/i] },
-      (policy) => admits(policy, ['https://app.example.com', 'https://admin.example.com'], ['https://api.example.com', 'https://app.example.com.evil.com']),
+      (policy) =>
+        admits(
+          policy,
+          ['https://app.example.com', 'https://admin.example.com'],
+          ['https://api.example.com', 'https://app.example.com.evil.com'],
+        ),
     ],
     // The function is asked for well-formed origins only: never for 'null', which only a list can allow.
-    ['a function', { origin: () => true }, (policy) => admits(policy, ['https://any.example', 'http://localhost:3000'], ['null', 'https://any.example/', 'HTTPS://ANY.EXAMPLE'])],
+    [
+      'a function',
+      { origin: () => true },
+      (policy) =>
+        admits(
+          policy,
+          ['https://any.example', 'http://localhost:3000'],
+          ['null', 'https://any.example/', 'HTTPS://ANY.EXAMPLE'],
+        ),
+    ],
     [
       "'*' without credentials",
       { origin: '*', methods: '*', allowedHeaders: '*' },
       (policy) => {
-        expect(headersOf(preflight(policy, { origin: 'https://any.example', requestMethod: 'PURGE', requestHeaders: 'X-Custom' }))).toEqual({
+        expect(
+          headersOf(
+            preflight(policy, { origin: 'https://any.example', requestMethod: 'PURGE', requestHeaders: 'X-Custom' }),
+          ),
+        ).toEqual({
           'access-control-allow-origin': '*',
           'access-control-allow-methods': 'PURGE',
           'access-control-allow-headers': 'accept, accept-language, content-language, content-type, x-custom',
@@ -311,7 +403,10 @@ describe('CorsConfigError at compile time (README: Startup validation)', () => {
     [
       'custom methods',
       { methods: ['PATCH', 'PURGE', 'patch'] },
-      (policy) => expect(['PATCH', 'PURGE', 'patch', 'GET', 'HEAD', 'Patch'].map((method) => policy.allowsMethod(method))).toEqual([true, true, true, false, false, false]),
+      (policy) =>
+        expect(
+          ['PATCH', 'PURGE', 'patch', 'GET', 'HEAD', 'Patch'].map((method) => policy.allowsMethod(method)),
+        ).toEqual([true, true, true, false, false, false]),
     ],
     [
       'maxAge 0 and status 200',
@@ -326,7 +421,9 @@ describe('CorsConfigError at compile time (README: Startup validation)', () => {
       'the shortest originTimeout',
       { origin: answerAfter(50), originTimeout: 1 },
       async (policy) => {
-        await expect(Promise.resolve(policy.origins.matches(APP, nodeRequest))).rejects.toBeInstanceOf(OriginTimeoutError);
+        await expect(Promise.resolve(policy.origins.matches(APP, nodeRequest))).rejects.toBeInstanceOf(
+          OriginTimeoutError,
+        );
       },
     ],
     [
@@ -338,7 +435,10 @@ describe('CorsConfigError at compile time (README: Startup validation)', () => {
     ],
     [
       'a function that reads the request, with its originCacheKey',
-      { origin: (_origin, req) => req.headers.host === 'a.test', originCacheKey: (_origin, req) => req.headers.host ?? '' },
+      {
+        origin: (_origin, req) => req.headers.host === 'a.test',
+        originCacheKey: (_origin, req) => req.headers.host ?? '',
+      },
       (policy) => {
         admits(policy, [APP], [], withHost('a.test'));
         admits(policy, [], [APP], withHost('b.test'));

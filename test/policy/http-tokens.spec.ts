@@ -2,8 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import { isToken, mergeVary, parseHeaderList } from '../../src/policy/http-tokens.js';
 
 describe('isToken (RFC 9110)', () => {
-  it.each(['GET', 'X-Custom-Header', "a!#$%&'*+-.^_`|~z", '0'])('accepts %j', (value) => expect(isToken(value)).toBe(true));
-  it.each(['', 'a b', 'a:b', 'a,b', 'a\r\nb', 'é', 'a"b', '(x)'])('rejects %j', (value) => expect(isToken(value)).toBe(false));
+  it.each(['GET', 'X-Custom-Header', "a!#$%&'*+-.^_`|~z", '0'])('accepts %j', (value) =>
+    expect(isToken(value)).toBe(true),
+  );
+  it.each(['', 'a b', 'a:b', 'a,b', 'a\r\nb', 'é', 'a"b', '(x)'])('rejects %j', (value) =>
+    expect(isToken(value)).toBe(false),
+  );
 });
 
 describe('parseHeaderList', () => {
@@ -28,7 +32,12 @@ describe('mergeVary', () => {
     ['no Vary yet', undefined, ['Origin'], 'Origin'],
     ['an existing token', 'Accept-Encoding', ['Origin'], 'Accept-Encoding, Origin'],
     ['the token in another case', 'origin', ['Origin'], undefined],
-    ['several tokens, some present', 'Origin', ['Origin', 'Access-Control-Request-Method'], 'Origin, Access-Control-Request-Method'],
+    [
+      'several tokens, some present',
+      'Origin',
+      ['Origin', 'Access-Control-Request-Method'],
+      'Origin, Access-Control-Request-Method',
+    ],
     ['Vary: * (already varies on everything)', '*', ['Origin'], undefined],
     ['an array value', ['Accept', 'Cookie'], ['Origin'], 'Accept, Cookie, Origin'],
     ['nothing to add', 'Accept', [], undefined],

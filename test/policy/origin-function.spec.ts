@@ -18,7 +18,10 @@ const never = () => new Promise<boolean>(() => {});
 describe('function origins', () => {
   it('receive the origin and the request, sync or async', async () => {
     const seen: Array<[string, unknown]> = [];
-    const sync = OriginMatcher.compile((origin, req) => (seen.push([origin, req]), origin === 'https://ok.test'), 'forRoot');
+    const sync = OriginMatcher.compile(
+      (origin, req) => (seen.push([origin, req]), origin === 'https://ok.test'),
+      'forRoot',
+    );
     expect(sync.matches('https://ok.test', nodeRequest)).toBe(true);
     expect(seen).toHaveLength(1);
     expect(seen[0][0]).toBe('https://ok.test');
@@ -39,7 +42,9 @@ describe('function origins', () => {
 describe('originTimeout', () => {
   it('denies, by rejecting with an OriginTimeoutError naming the function, when the function never settles', async () => {
     const matcher = OriginMatcher.compile(never, 'forRoot', { originTimeout: 20 });
-    const error = await Promise.resolve(matcher.matches('https://a.test', nodeRequest)).catch((caught: unknown) => caught);
+    const error = await Promise.resolve(matcher.matches('https://a.test', nodeRequest)).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(OriginTimeoutError);
     expect(error).toMatchObject({ originFunction: never, origin: 'https://a.test', timeoutMs: 20 });
     expect((error as Error).message).toBe('origin function never did not answer for "https://a.test" within 20 ms');
@@ -69,7 +74,9 @@ describe('originTimeout', () => {
   });
 
   it('does not apply to synchronous answers', () => {
-    expect(OriginMatcher.compile(() => true, 'forRoot', { originTimeout: 1 }).matches('https://a.test', nodeRequest)).toBe(true);
+    expect(
+      OriginMatcher.compile(() => true, 'forRoot', { originTimeout: 1 }).matches('https://a.test', nodeRequest),
+    ).toBe(true);
   });
 });
 
@@ -147,7 +154,10 @@ describe('originCacheTtl', () => {
   it('is one cache for every policy with the same function, TTL and timeout, with one bound for all', () => {
     const { calls, fn } = counting(() => true);
     const global = CorsPolicy.compile({ origin: fn, originCacheTtl: 60 }, 'forRoot').origins;
-    const users = CorsPolicy.compile({ origin: fn, originCacheTtl: 60, methods: ['POST'] }, 'UsersController.create').origins;
+    const users = CorsPolicy.compile(
+      { origin: fn, originCacheTtl: 60, methods: ['POST'] },
+      'UsersController.create',
+    ).origins;
     global.matches('https://a.test', nodeRequest);
     users.matches('https://a.test', nodeRequest);
     expect(calls).toEqual(['https://a.test']);
@@ -164,8 +174,14 @@ describe('originCacheTtl', () => {
   it('is a separate cache for a policy whose TTL or timeout differs', () => {
     const { calls, fn } = counting(() => true);
     CorsPolicy.compile({ origin: fn, originCacheTtl: 60 }, 'forRoot').origins.matches('https://a.test', nodeRequest);
-    CorsPolicy.compile({ origin: fn, originCacheTtl: 30 }, 'UsersController.create').origins.matches('https://a.test', nodeRequest);
-    CorsPolicy.compile({ origin: fn, originCacheTtl: 60, originTimeout: 50 }, 'UsersController.list').origins.matches('https://a.test', nodeRequest);
+    CorsPolicy.compile({ origin: fn, originCacheTtl: 30 }, 'UsersController.create').origins.matches(
+      'https://a.test',
+      nodeRequest,
+    );
+    CorsPolicy.compile({ origin: fn, originCacheTtl: 60, originTimeout: 50 }, 'UsersController.list').origins.matches(
+      'https://a.test',
+      nodeRequest,
+    );
     expect(calls).toHaveLength(3);
   });
 });
@@ -184,7 +200,9 @@ describe('function origins that read the request', () => {
     const waiting: Array<() => void> = [];
     const fn = (origin: string, req: IncomingMessage) => {
       calls.push([origin, req.headers.host]);
-      return new Promise<boolean>((resolve) => waiting.push(() => resolve(origin === ORIGIN && req.headers.host === 'tenant-a.test')));
+      return new Promise<boolean>((resolve) =>
+        waiting.push(() => resolve(origin === ORIGIN && req.headers.host === 'tenant-a.test')),
+      );
     };
     return { calls, fn, answerAll: () => waiting.splice(0).forEach((answer) => answer()) };
   }
@@ -194,7 +212,10 @@ describe('function origins that read the request', () => {
     const matcher = OriginMatcher.compile(fn, 'forRoot');
     const attacker = matcher.matches(ORIGIN, tenantA);
     const victim = matcher.matches(ORIGIN, tenantB);
-    expect(calls).toEqual([[ORIGIN, 'tenant-a.test'], [ORIGIN, 'tenant-b.test']]);
+    expect(calls).toEqual([
+      [ORIGIN, 'tenant-a.test'],
+      [ORIGIN, 'tenant-b.test'],
+    ]);
     answerAll();
     expect(await attacker).toBe(true);
     expect(await victim).toBe(false);
@@ -216,7 +237,10 @@ describe('function origins that read the request', () => {
     const { calls, fn, answerAll } = tenantDirectory();
     const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 60, originCacheKey: byHost });
     const answers = [tenantA, tenantB, tenantA, tenantB].map((req) => matcher.matches(ORIGIN, req));
-    expect(calls).toEqual([[ORIGIN, 'tenant-a.test'], [ORIGIN, 'tenant-b.test']]);
+    expect(calls).toEqual([
+      [ORIGIN, 'tenant-a.test'],
+      [ORIGIN, 'tenant-b.test'],
+    ]);
     answerAll();
     expect(await Promise.all(answers)).toEqual([true, false, true, false]);
     expect(matcher.matches(ORIGIN, tenantA)).toBe(true);
@@ -229,7 +253,10 @@ describe('function origins that read the request', () => {
     const matcher = OriginMatcher.compile(fn, 'forRoot', { originCacheTtl: 60, originCacheKey: byHost });
     const allowed = matcher.matches(ORIGIN, tenantA);
     const other = matcher.matches('https://b.test', tenantA);
-    expect(calls).toEqual([[ORIGIN, 'tenant-a.test'], ['https://b.test', 'tenant-a.test']]);
+    expect(calls).toEqual([
+      [ORIGIN, 'tenant-a.test'],
+      ['https://b.test', 'tenant-a.test'],
+    ]);
     answerAll();
     expect([await allowed, await other]).toEqual([true, false]);
   });
@@ -251,9 +278,15 @@ describe('function origins that read the request', () => {
     const calls: string[] = [];
     const fn = (origin: string, req: IncomingMessage) => (calls.push(`${req.headers.host}`), origin === ORIGIN);
     const global = CorsPolicy.compile({ origin: fn, originCacheTtl: 60, originCacheKey: byHost }, 'forRoot').origins;
-    const users = CorsPolicy.compile({ origin: fn, originCacheTtl: 60, originCacheKey: byHost, methods: ['POST'] }, 'UsersController.create').origins;
+    const users = CorsPolicy.compile(
+      { origin: fn, originCacheTtl: 60, originCacheKey: byHost, methods: ['POST'] },
+      'UsersController.create',
+    ).origins;
     const byHostToo = (_origin: string, req: IncomingMessage) => req.headers.host ?? '';
-    const other = CorsPolicy.compile({ origin: fn, originCacheTtl: 60, originCacheKey: byHostToo }, 'UsersController.list').origins;
+    const other = CorsPolicy.compile(
+      { origin: fn, originCacheTtl: 60, originCacheKey: byHostToo },
+      'UsersController.list',
+    ).origins;
     for (const matcher of [global, users, other]) matcher.matches(ORIGIN, tenantA);
     expect(calls).toEqual(['tenant-a.test', 'tenant-a.test']);
   });

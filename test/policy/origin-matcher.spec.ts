@@ -35,15 +35,20 @@ describe('exact origins compare byte for byte', () => {
 
   it("allows 'null' only when listed explicitly", () => {
     expect(OriginMatcher.compile(['null'], 'forRoot').matches('null', nodeRequest)).toBe(true);
-    expect(OriginMatcher.compile([/^https:\/\/[a-z0-9-]+\.example\.com$/], 'forRoot').matches('null', nodeRequest)).toBe(false);
+    expect(
+      OriginMatcher.compile([/^https:\/\/[a-z0-9-]+\.example\.com$/], 'forRoot').matches('null', nodeRequest),
+    ).toBe(false);
   });
 });
 
 describe('patterns', () => {
   const subdomains = OriginMatcher.compile(['https://*.example.com'], 'forRoot');
-  it.each(['https://a.example.com', 'https://a.b.example.com', 'https://x-1.example.com'])('*.example.com allows %s', (origin) => {
-    expect(subdomains.matches(origin, nodeRequest)).toBe(true);
-  });
+  it.each(['https://a.example.com', 'https://a.b.example.com', 'https://x-1.example.com'])(
+    '*.example.com allows %s',
+    (origin) => {
+      expect(subdomains.matches(origin, nodeRequest)).toBe(true);
+    },
+  );
   it.each([
     ['the apex', 'https://example.com'],
     ['a name that only ends like it', 'https://evilexample.com'],
@@ -58,9 +63,12 @@ describe('patterns', () => {
   });
 
   const anyPort = OriginMatcher.compile(['http://localhost:*'], 'forRoot');
-  it.each(['http://localhost:3000', 'http://localhost:65535', 'http://localhost'])('localhost:* allows %s', (origin) => {
-    expect(anyPort.matches(origin, nodeRequest)).toBe(true);
-  });
+  it.each(['http://localhost:3000', 'http://localhost:65535', 'http://localhost'])(
+    'localhost:* allows %s',
+    (origin) => {
+      expect(anyPort.matches(origin, nodeRequest)).toBe(true);
+    },
+  );
   it.each(['https://localhost:3000', 'http://localhost.evil.com:3000', 'http://127.0.0.1:3000', 'http://localhost:0'])(
     'localhost:* denies %s',
     (origin) => {
@@ -95,17 +103,44 @@ describe('RegExp origins', () => {
     ['as .+', /^https:\/\/.+\.example\.com$/, 'https://-.example.com'],
   ])('refuses a dot-like atom %s, naming an origin it would allow and the fix', (_case, pattern, allowed) => {
     expect(() => OriginMatcher.compile([pattern], 'forRoot')).toThrow(
-      new RegExp(`look-alike gap: .* so it allows ${allowed.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\. Write \\\\\\. for a dot and \\[a-z0-9-\\] for the characters of a label`),
+      new RegExp(
+        `look-alike gap: .* so it allows ${allowed.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\. Write \\\\\\. for a dot and \\[a-z0-9-\\] for the characters of a label`,
+      ),
     );
   });
   // Each accepted RegExp also matches, compiled, the origins it names and no others.
   it.each<[string, RegExp, string[], string[]]>([
-    ['an escaped dot', /^https:\/\/app\.example\.com$/, ['https://app.example.com'], ['https://appxexample.com', 'https://app.example.co']],
-    ['a dot in a character class', /^https:\/\/app[.]example[.]com$/, ['https://app.example.com'], ['https://app-example.com', 'https://appxexample.com']],
-    ['a class without the dot', /^https:\/\/[^.]+\.example\.com$/, ['https://a.example.com'], ['https://a.b.example.com', 'https://example.com']],
-    ['\\w for a label', /^https:\/\/\w+\.example\.com$/, ['https://abc.example.com'], ['https://a-b.example.com', 'https://example.com']],
+    [
+      'an escaped dot',
+      /^https:\/\/app\.example\.com$/,
+      ['https://app.example.com'],
+      ['https://appxexample.com', 'https://app.example.co'],
+    ],
+    [
+      'a dot in a character class',
+      /^https:\/\/app[.]example[.]com$/,
+      ['https://app.example.com'],
+      ['https://app-example.com', 'https://appxexample.com'],
+    ],
+    [
+      'a class without the dot',
+      /^https:\/\/[^.]+\.example\.com$/,
+      ['https://a.example.com'],
+      ['https://a.b.example.com', 'https://example.com'],
+    ],
+    [
+      '\\w for a label',
+      /^https:\/\/\w+\.example\.com$/,
+      ['https://abc.example.com'],
+      ['https://a-b.example.com', 'https://example.com'],
+    ],
     // On a real origin, neither of the two can stand where a dot is: a label never starts with one, nor has two in a row.
-    ['.{2} as a two-character label', /^https:\/\/.{2}\.example\.com$/, ['https://ab.example.com'], ['https://a.example.com', 'https://abc.example.com']],
+    [
+      '.{2} as a two-character label',
+      /^https:\/\/.{2}\.example\.com$/,
+      ['https://ab.example.com'],
+      ['https://a.example.com', 'https://abc.example.com'],
+    ],
   ])('accepts %s', (_case, pattern, allowed, denied) => {
     expect(() => OriginMatcher.compile([pattern], 'forRoot')).not.toThrow();
     const matcher = OriginMatcher.compile([pattern], 'forRoot');
@@ -113,7 +148,12 @@ describe('RegExp origins', () => {
     expect(denied.map((origin) => matcher.matches(origin, nodeRequest))).toEqual(denied.map(() => false));
   });
   it('matches only a dot where the dot is written out', () => {
-    expect(OriginMatcher.compile([/^https:\/\/app[.]example[.]com$/], 'forRoot').matches('https://app-example.com', nodeRequest)).toBe(false);
+    expect(
+      OriginMatcher.compile([/^https:\/\/app[.]example[.]com$/], 'forRoot').matches(
+        'https://app-example.com',
+        nodeRequest,
+      ),
+    ).toBe(false);
   });
 
   it('does not compare absurdly long origins', () => {
@@ -124,6 +164,8 @@ describe('RegExp origins', () => {
 
 describe("the cors package's origin: true", () => {
   it('is refused with a hint, as it would reflect every origin', () => {
-    expect(() => OriginMatcher.compile(true as never, 'forRoot')).toThrow("origin: true (reflect every origin) is not supported");
+    expect(() => OriginMatcher.compile(true as never, 'forRoot')).toThrow(
+      'origin: true (reflect every origin) is not supported',
+    );
   });
 });

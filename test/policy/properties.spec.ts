@@ -24,22 +24,31 @@ describe('policy engine properties', () => {
   it('ACAO of an accepted preflight is * (never with credentials) or the request origin byte for byte, which the policy allows', () => {
     let accepted = 0;
     fc.assert(
-      fc.property(policyOptions, requestOrigin, fc.constantFrom(...METHODS), fc.subarray(HEADERS), (options, origin, method, headers) => {
-        const policy = CorsPolicy.compile(options, 'forRoot');
-        const originAllowed = policy.origins.matches(origin, nodeRequest) === true;
-        const answer = policy.resolvePreflight({ origin, requestMethod: method, requestHeaders: headers.join(', '), privateNetwork: false }, originAllowed);
-        if (!answer.accepted) return;
-        accepted++;
-        const acao = answer.headers.find(([name]) => name === 'access-control-allow-origin')?.[1];
-        const credentials = answer.headers.some(([name]) => name === 'access-control-allow-credentials');
-        if (acao === '*') {
-          expect(options.origin).toBe('*');
-          expect(credentials).toBe(false);
-        } else {
-          expect(acao).toBe(origin);
-          expect(Array.isArray(options.origin) && options.origin.includes(origin)).toBe(true);
-        }
-      }),
+      fc.property(
+        policyOptions,
+        requestOrigin,
+        fc.constantFrom(...METHODS),
+        fc.subarray(HEADERS),
+        (options, origin, method, headers) => {
+          const policy = CorsPolicy.compile(options, 'forRoot');
+          const originAllowed = policy.origins.matches(origin, nodeRequest) === true;
+          const answer = policy.resolvePreflight(
+            { origin, requestMethod: method, requestHeaders: headers.join(', '), privateNetwork: false },
+            originAllowed,
+          );
+          if (!answer.accepted) return;
+          accepted++;
+          const acao = answer.headers.find(([name]) => name === 'access-control-allow-origin')?.[1];
+          const credentials = answer.headers.some(([name]) => name === 'access-control-allow-credentials');
+          if (acao === '*') {
+            expect(options.origin).toBe('*');
+            expect(credentials).toBe(false);
+          } else {
+            expect(acao).toBe(origin);
+            expect(Array.isArray(options.origin) && options.origin.includes(origin)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
     expect(accepted).toBeGreaterThan(100); // the property was exercised, not vacuously true
@@ -48,7 +57,10 @@ describe('policy engine properties', () => {
   it('no header value of an answer carries anything but validated text', () => {
     let accepted = 0;
     const method = fc.oneof(fc.constantFrom(...METHODS), fc.string());
-    const headers = fc.oneof(fc.subarray(HEADERS).map((names) => names.join(',')), fc.string());
+    const headers = fc.oneof(
+      fc.subarray(HEADERS).map((names) => names.join(',')),
+      fc.string(),
+    );
     fc.assert(
       fc.property(policyOptions, requestOrigin, method, headers, (options, origin, method, headers) => {
         const policy = CorsPolicy.compile(options, 'forRoot');
@@ -67,12 +79,20 @@ describe('policy engine properties', () => {
 
   it('the decision never depends on header case, spacing, duplicates or empty items', () => {
     fc.assert(
-      fc.property(policyOptions, fc.subarray(HEADERS), fc.array(fc.nat(5), { minLength: 1 }), (options, names, seed) => {
-        const policy = CorsPolicy.compile({ ...options, origin: ['https://app.example.com'] }, 'forRoot');
-        const ask = (requestHeaders: string) =>
-          policy.resolvePreflight({ origin: 'https://app.example.com', requestMethod: 'GET', requestHeaders, privateNetwork: false }, true);
-        expect(ask(respell(names, seed)).accepted).toBe(ask(names.join(', ')).accepted);
-      }),
+      fc.property(
+        policyOptions,
+        fc.subarray(HEADERS),
+        fc.array(fc.nat(5), { minLength: 1 }),
+        (options, names, seed) => {
+          const policy = CorsPolicy.compile({ ...options, origin: ['https://app.example.com'] }, 'forRoot');
+          const ask = (requestHeaders: string) =>
+            policy.resolvePreflight(
+              { origin: 'https://app.example.com', requestMethod: 'GET', requestHeaders, privateNetwork: false },
+              true,
+            );
+          expect(ask(respell(names, seed)).accepted).toBe(ask(names.join(', ')).accepted);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -118,7 +138,15 @@ const OPT_INS: CorsOptions = {
 /** Origins only a refused configuration lets in: look-alikes always, and with credentials the ones anyone can get. */
 const attacks = (label: string) => ({
   always: ['https://app-example.com', `https://app.example.com.${label}.example`, `https://app.example.co${label}`],
-  withCredentials: ['null', `http://${label}.example.com`, `http://app.example.com`, `https://${label}.github.io`, `https://${label}.co.uk`, `https://${label}.vercel.app`, `https://${label}.herokuapp.com`],
+  withCredentials: [
+    'null',
+    `http://${label}.example.com`,
+    `http://app.example.com`,
+    `https://${label}.github.io`,
+    `https://${label}.co.uk`,
+    `https://${label}.vercel.app`,
+    `https://${label}.herokuapp.com`,
+  ],
 });
 
 describe('startup validation properties', () => {
@@ -142,7 +170,11 @@ describe('startup validation properties', () => {
               return undefined;
             }
           })();
-          if (optedIn !== undefined && withCredentials.some((attack) => optedIn.origins.matches(attack, nodeRequest) === true)) seen.allowedOnceOptedIn++;
+          if (
+            optedIn !== undefined &&
+            withCredentials.some((attack) => optedIn.origins.matches(attack, nodeRequest) === true)
+          )
+            seen.allowedOnceOptedIn++;
           return;
         }
         seen.accepted++;

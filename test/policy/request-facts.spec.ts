@@ -8,7 +8,12 @@ describe('request facts', () => {
   });
 
   it.each<[string, string, Record<string, string>, boolean]>([
-    ['OPTIONS with Origin and ACRM', 'OPTIONS', { origin: 'https://a.test', 'access-control-request-method': 'PUT' }, true],
+    [
+      'OPTIONS with Origin and ACRM',
+      'OPTIONS',
+      { origin: 'https://a.test', 'access-control-request-method': 'PUT' },
+      true,
+    ],
     ['OPTIONS without ACRM', 'OPTIONS', { origin: 'https://a.test' }, false],
     ['OPTIONS without Origin', 'OPTIONS', { 'access-control-request-method': 'PUT' }, false],
     ['a GET with both', 'GET', { origin: 'https://a.test', 'access-control-request-method': 'PUT' }, false],
@@ -17,7 +22,11 @@ describe('request facts', () => {
   });
 
   it.each<[string, Record<string, string>, boolean]>([
-    ['Sec-Fetch-Site same-origin wins over a foreign Origin', { 'sec-fetch-site': 'same-origin', host: 'api.test' }, false],
+    [
+      'Sec-Fetch-Site same-origin wins over a foreign Origin',
+      { 'sec-fetch-site': 'same-origin', host: 'api.test' },
+      false,
+    ],
     ['Sec-Fetch-Site none (a user navigation)', { 'sec-fetch-site': 'none', host: 'x.test' }, false],
     ['Sec-Fetch-Site same-site', { 'sec-fetch-site': 'same-site', host: 'app.test' }, true],
     ['Sec-Fetch-Site cross-site even when Host matches', { 'sec-fetch-site': 'cross-site', host: 'app.test' }, true],
@@ -33,7 +42,9 @@ describe('request facts', () => {
     let asked = 0;
     const trusted = () => (asked++, 'app.test');
     expect(isCrossOrigin('https://app.test', { host: 'internal:3000' }, trusted)).toBe(false);
-    expect(isCrossOrigin('https://app.test', { host: 'internal:3000', 'sec-fetch-site': 'cross-site' }, trusted)).toBe(true);
+    expect(isCrossOrigin('https://app.test', { host: 'internal:3000', 'sec-fetch-site': 'cross-site' }, trusted)).toBe(
+      true,
+    );
     expect(asked).toBe(1);
   });
 });

@@ -2,10 +2,20 @@ import { describe, expect, it } from '@jest/globals';
 import { CorsConfigError } from '../../src/policy/cors-config.error.js';
 import { CorsPolicy } from '../../src/policy/cors-policy.js';
 import { samePolicy } from '../../src/policy/same-policy.js';
-import { type GatewayDefinition, GatewayTable, type GatewayTransport, handshakePath } from '../../src/routing/gateway-table.js';
+import {
+  type GatewayDefinition,
+  GatewayTable,
+  type GatewayTransport,
+  handshakePath,
+} from '../../src/routing/gateway-table.js';
 
 const policy = (origin: string[] | RegExp[]) => CorsPolicy.compile({ origin }, 'test');
-const gateway = (transport: GatewayTransport, path: string, handler: string, gatewayPolicy = policy([])): GatewayDefinition<string> => ({
+const gateway = (
+  transport: GatewayTransport,
+  path: string,
+  handler: string,
+  gatewayPolicy = policy([]),
+): GatewayDefinition<string> => ({
   transport,
   path,
   handler,
@@ -40,10 +50,20 @@ describe('GatewayTable', () => {
   });
 
   it('refuses gateways that share a handshake with different policies, naming both', () => {
-    const build = () => new GatewayTable([gateway('socket.io', '/socket.io/', 'Public', policy(['https://a.example'])), gateway('socket.io', '/socket.io/', 'Admin', policy(['https://b.example']))]);
+    const build = () =>
+      new GatewayTable([
+        gateway('socket.io', '/socket.io/', 'Public', policy(['https://a.example'])),
+        gateway('socket.io', '/socket.io/', 'Admin', policy(['https://b.example'])),
+      ]);
     expect(build).toThrow(CorsConfigError);
     expect(build).toThrow(/Admin: it shares its handshake \(socket\.io at \/socket\.io\/\) with Public/);
-    expect(() => new GatewayTable([gateway('ws', '/', 'A', policy([/^https:\/\/a\.example$/])), gateway('ws', '/', 'B', policy([/^https:\/\/a\.example$/]))])).not.toThrow();
+    expect(
+      () =>
+        new GatewayTable([
+          gateway('ws', '/', 'A', policy([/^https:\/\/a\.example$/])),
+          gateway('ws', '/', 'B', policy([/^https:\/\/a\.example$/])),
+        ]),
+    ).not.toThrow();
   });
 });
 
@@ -53,8 +73,17 @@ describe('samePolicy', () => {
     expect(samePolicy(policy(['https://a.example']), policy(['https://a.example']))).toBe(true);
     expect(samePolicy(policy(['https://a.example']), policy(['https://b.example']))).toBe(false);
     expect(samePolicy(policy([/^https:\/\/a\.example$/]), policy([/^https:\/\/a\.example$/i]))).toBe(false);
-    expect(samePolicy(CorsPolicy.compile({ origin: allow }, 't'), CorsPolicy.compile({ origin: allow }, 't'))).toBe(true);
-    expect(samePolicy(CorsPolicy.compile({ origin: allow }, 't'), CorsPolicy.compile({ origin: () => true }, 't'))).toBe(false);
-    expect(samePolicy(CorsPolicy.compile({ methods: ['GET', 'POST'] }, 't'), CorsPolicy.compile({ methods: ['POST', 'GET'] }, 't'))).toBe(false);
+    expect(samePolicy(CorsPolicy.compile({ origin: allow }, 't'), CorsPolicy.compile({ origin: allow }, 't'))).toBe(
+      true,
+    );
+    expect(
+      samePolicy(CorsPolicy.compile({ origin: allow }, 't'), CorsPolicy.compile({ origin: () => true }, 't')),
+    ).toBe(false);
+    expect(
+      samePolicy(
+        CorsPolicy.compile({ methods: ['GET', 'POST'] }, 't'),
+        CorsPolicy.compile({ methods: ['POST', 'GET'] }, 't'),
+      ),
+    ).toBe(false);
   });
 });

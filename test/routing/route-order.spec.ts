@@ -9,7 +9,11 @@ describe('mostSpecificFirst', () => {
     ['a parameter before a wildcard', ['/files/*path', '/files/:name'], ['/files/:name', '/files/*path']],
     ['mixed text before a parameter', ['/reports/:id', '/reports/:id.pdf'], ['/reports/:id.pdf', '/reports/:id']],
     ['a shorter literal path before a longer parametric one', ['/users/:id', '/users'], ['/users', '/users/:id']],
-    ['a longer literal path before a shorter wildcard', ['/docs/{*rest}', '/docs/intro'], ['/docs/intro', '/docs/{*rest}']],
+    [
+      'a longer literal path before a shorter wildcard',
+      ['/docs/{*rest}', '/docs/intro'],
+      ['/docs/intro', '/docs/{*rest}'],
+    ],
     ['an earlier segment decides first', ['/:a/b', '/x/:b'], ['/x/:b', '/:a/b']],
   ])('puts %s', (_case, paths, expected) => {
     expect(order(...paths)).toEqual(expected);

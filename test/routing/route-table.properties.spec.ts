@@ -48,11 +48,16 @@ const routeDefinition = fc.record({
 const requestShape: fc.Arbitrary<RequestShape> = fc.record({
   method: fc.constantFrom('GET', 'HEAD', 'POST', 'DELETE'),
   hostname: fc.constantFrom('acme.example.com', 'example.org', undefined),
-  near: fc.option(fc.record({ route: fc.nat(), choices: fc.array(fc.nat(), { minLength: 4, maxLength: 4 }), slash: fc.boolean() }), {
-    nil: undefined,
-    freq: 4,
-  }),
-  path: fc.array(fc.constantFrom(...Object.values(PIECES).flat()), { maxLength: 5 }).map((pieces) => pieces.join('') || '/'),
+  near: fc.option(
+    fc.record({ route: fc.nat(), choices: fc.array(fc.nat(), { minLength: 4, maxLength: 4 }), slash: fc.boolean() }),
+    {
+      nil: undefined,
+      freq: 4,
+    },
+  ),
+  path: fc
+    .array(fc.constantFrom(...Object.values(PIECES).flat()), { maxLength: 5 })
+    .map((pieces) => pieces.join('') || '/'),
 });
 
 function requestFor(routes: Route[], { method, hostname, near, path }: RequestShape): Probe {
@@ -67,14 +72,18 @@ function linearMatch(routes: Route[], matching: PathMatching, { method, path, ho
   return routes.find((route) => {
     let regexp: RegExp;
     try {
-      regexp = pathToRegexp(route.path, { sensitive: matching.caseSensitive, trailing: matching.ignoreTrailingSlash }).regexp;
+      regexp = pathToRegexp(route.path, {
+        sensitive: matching.caseSensitive,
+        trailing: matching.ignoreTrailingSlash,
+      }).regexp;
     } catch {
       return false;
     }
     return (
       (route.method === method || route.method === 'ALL' || (method === 'HEAD' && route.method === 'GET')) &&
       regexp.test(path) &&
-      (route.hosts === undefined || route.hosts.some((host) => pathToRegexp(host as string).regexp.test(hostname ?? '')))
+      (route.hosts === undefined ||
+        route.hosts.some((host) => pathToRegexp(host as string).regexp.test(hostname ?? '')))
     );
   })?.value;
 }
@@ -97,7 +106,8 @@ describe('RouteTable properties', () => {
           for (const request of requests.map((each) => requestFor(routes, each))) {
             const expected = linearMatch(routes, matching, request);
             if (expected !== undefined) matched++;
-            if (expected !== undefined && linearMatch(routes.slice(expected + 1), matching, request) !== undefined) contested++;
+            if (expected !== undefined && linearMatch(routes.slice(expected + 1), matching, request) !== undefined)
+              contested++;
             expect(table.match(request.method, request.path, request.hostname)).toBe(expected);
           }
         },

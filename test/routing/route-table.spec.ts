@@ -10,7 +10,11 @@ const route = (method: string, path: string, value: string, hosts?: string[]) =>
 describe('RouteTable', () => {
   it('returns the first route in order, even when an earlier one sits higher in the prefix index', () => {
     const table = new RouteTable(
-      [route('GET', '/api/:resource/me', 'param-first'), route('GET', '/api/users/me', 'literal'), route('GET', '/api/users/:id', 'id')],
+      [
+        route('GET', '/api/:resource/me', 'param-first'),
+        route('GET', '/api/users/me', 'literal'),
+        route('GET', '/api/users/:id', 'id'),
+      ],
       EXPRESS,
     );
     expect(table.match('GET', '/api/users/me', undefined)).toBe('param-first');
@@ -18,13 +22,19 @@ describe('RouteTable', () => {
   });
 
   it('prefers a deeper literal route when it comes first', () => {
-    const table = new RouteTable([route('GET', '/api/users/me', 'literal'), route('GET', '/api/:resource/me', 'param')], EXPRESS);
+    const table = new RouteTable(
+      [route('GET', '/api/users/me', 'literal'), route('GET', '/api/:resource/me', 'param')],
+      EXPRESS,
+    );
     expect(table.match('GET', '/api/users/me', undefined)).toBe('literal');
     expect(table.match('GET', '/api/orders/me', undefined)).toBe('param');
   });
 
   it('matches methods exactly, ALL for any, and HEAD with GET routes', () => {
-    const table = new RouteTable([route('GET', '/a', 'get'), route('ALL', '/b', 'all'), route('POST', '/a', 'post')], EXPRESS);
+    const table = new RouteTable(
+      [route('GET', '/a', 'get'), route('ALL', '/b', 'all'), route('POST', '/a', 'post')],
+      EXPRESS,
+    );
     expect(table.match('HEAD', '/a', undefined)).toBe('get');
     expect(table.match('POST', '/a', undefined)).toBe('post');
     expect(table.match('DELETE', '/b', undefined)).toBe('all');
@@ -34,14 +44,25 @@ describe('RouteTable', () => {
   it('compares case and trailing slashes as configured', () => {
     const routes = [route('GET', '/Shop/items', 'shop')];
     const lenient = new RouteTable(routes, EXPRESS);
-    expect(['/shop/items', '/SHOP/items/', '/Shop/items'].map((path) => lenient.match('GET', path, undefined))).toEqual(['shop', 'shop', 'shop']);
+    expect(['/shop/items', '/SHOP/items/', '/Shop/items'].map((path) => lenient.match('GET', path, undefined))).toEqual(
+      ['shop', 'shop', 'shop'],
+    );
     const strict = new RouteTable(routes, STRICT);
-    expect(['/shop/items', '/Shop/items/', '/Shop/items'].map((path) => strict.match('GET', path, undefined))).toEqual([undefined, undefined, 'shop']);
+    expect(['/shop/items', '/Shop/items/', '/Shop/items'].map((path) => strict.match('GET', path, undefined))).toEqual([
+      undefined,
+      undefined,
+      'shop',
+    ]);
   });
 
   it('matches parameters, optional segments and wildcards in either router syntax', () => {
     const table = new RouteTable(
-      [route('GET', '/files/thumbs{/:id}', 'optional'), route('GET', '/legacy/:id?', 'fastify-optional'), route('GET', '/files/*', 'fastify-wildcard'), route('GET', '/docs/*path', 'wildcard')],
+      [
+        route('GET', '/files/thumbs{/:id}', 'optional'),
+        route('GET', '/legacy/:id?', 'fastify-optional'),
+        route('GET', '/files/*', 'fastify-wildcard'),
+        route('GET', '/docs/*path', 'wildcard'),
+      ],
       EXPRESS,
       pathToRegexpSyntax,
     );
@@ -55,7 +76,10 @@ describe('RouteTable', () => {
   });
 
   it('tells routes apart by host, with host parameters', () => {
-    const table = new RouteTable([route('GET', '/t', 'tenant', [':tenant.example.com']), route('GET', '/t', 'any')], EXPRESS);
+    const table = new RouteTable(
+      [route('GET', '/t', 'tenant', [':tenant.example.com']), route('GET', '/t', 'any')],
+      EXPRESS,
+    );
     expect(table.match('GET', '/t', 'acme.example.com')).toBe('tenant');
     expect(table.match('GET', '/t', 'other.test')).toBe('any');
     expect(table.match('GET', '/t', undefined)).toBe('any');
@@ -68,7 +92,10 @@ describe('RouteTable', () => {
   });
 
   it('skips a route whose parameter is longer than maxParamLength, as find-my-way does, for the next match', () => {
-    const table = new RouteTable([route('POST', '/files/:name', 'param'), route('POST', '/files/*rest', 'wildcard')], { ...FASTIFY, maxParamLength: 5 });
+    const table = new RouteTable([route('POST', '/files/:name', 'param'), route('POST', '/files/*rest', 'wildcard')], {
+      ...FASTIFY,
+      maxParamLength: 5,
+    });
     expect(table.match('POST', '/files/abcde', undefined)).toBe('param');
     expect(table.match('POST', '/files/abcdef', undefined)).toBe('wildcard');
     // A wildcard's value has no bound.
@@ -94,7 +121,11 @@ describe('RouteTable', () => {
     };
     const lookups: Array<{ value: string | undefined; tested: number }> = [];
     try {
-      for (const [method, path] of [['PUT', '/api/c2499/42'], ['GET', '/api/c0'], ['GET', '/api/nothing/here']]) {
+      for (const [method, path] of [
+        ['PUT', '/api/c2499/42'],
+        ['GET', '/api/c0'],
+        ['GET', '/api/nothing/here'],
+      ]) {
         const before = tested;
         lookups.push({ value: table.match(method, path, undefined), tested: tested - before });
       }
@@ -130,15 +161,24 @@ describe('RouteTable', () => {
     });
 
     it('lets them win over a literal route declared after them', () => {
-      const table = new RouteTable([...paramFirst, route('GET', '/admin/users', 'admin'), route('GET', '/admin/orders/:id', 'admin-order')], EXPRESS);
+      const table = new RouteTable(
+        [...paramFirst, route('GET', '/admin/users', 'admin'), route('GET', '/admin/orders/:id', 'admin-order')],
+        EXPRESS,
+      );
       expect(table.match('GET', '/admin/users', undefined)).toBe('tenant-users');
       expect(table.match('GET', '/admin/orders/7', undefined)).toBe('order');
     });
   });
 
   it('decides by order between a literal and a parameter sibling that both match, at any depth', () => {
-    const literalFirst = [route('GET', '/api/v1/:resource', 'literal-first'), route('GET', '/api/:version/items', 'param-second')];
-    const paramFirst = [route('GET', '/api/:version/items', 'param-first'), route('GET', '/api/v1/:resource', 'literal-second')];
+    const literalFirst = [
+      route('GET', '/api/v1/:resource', 'literal-first'),
+      route('GET', '/api/:version/items', 'param-second'),
+    ];
+    const paramFirst = [
+      route('GET', '/api/:version/items', 'param-first'),
+      route('GET', '/api/v1/:resource', 'literal-second'),
+    ];
     for (const matching of [EXPRESS, STRICT]) {
       expect(new RouteTable(literalFirst, matching).match('GET', '/api/v1/items', undefined)).toBe('literal-first');
       expect(new RouteTable(literalFirst, matching).match('GET', '/api/v2/items', undefined)).toBe('param-second');
@@ -189,7 +229,10 @@ describe('RouteTable', () => {
     expect(table.match('GET', '/acme/archive/2024/05/01', undefined)).toBeUndefined();
     expect(table.match('GET', '/acme/legacy', undefined)).toBe('fastify-optional');
     expect(table.match('GET', '/acme/legacy/3', undefined)).toBe('fastify-optional');
-    const newFirst = new RouteTable([route('GET', '/:tenant/items/new', 'new'), route('GET', '/:tenant/items{/:id}', 'items')], EXPRESS);
+    const newFirst = new RouteTable(
+      [route('GET', '/:tenant/items/new', 'new'), route('GET', '/:tenant/items{/:id}', 'items')],
+      EXPRESS,
+    );
     expect(newFirst.match('GET', '/acme/items/new', undefined)).toBe('new');
     expect(newFirst.match('GET', '/acme/items/7', undefined)).toBe('items');
   });
@@ -198,24 +241,64 @@ describe('RouteTable', () => {
     const routes = [route('GET', '/:tenant/users', 'users'), route('GET', '/:tenant/team/', 'team')];
     const lenient = new RouteTable(routes, EXPRESS);
     const strict = new RouteTable(routes, STRICT);
-    const paths = ['/acme/users', '/acme/users/', '/acme/users//', '/acme/team', '/acme/team/', '//users', '/acme//users'];
-    expect(paths.map((path) => lenient.match('GET', path, undefined))).toEqual(['users', 'users', undefined, undefined, 'team', undefined, undefined]);
-    expect(paths.map((path) => strict.match('GET', path, undefined))).toEqual(['users', undefined, undefined, undefined, 'team', undefined, undefined]);
+    const paths = [
+      '/acme/users',
+      '/acme/users/',
+      '/acme/users//',
+      '/acme/team',
+      '/acme/team/',
+      '//users',
+      '/acme//users',
+    ];
+    expect(paths.map((path) => lenient.match('GET', path, undefined))).toEqual([
+      'users',
+      'users',
+      undefined,
+      undefined,
+      'team',
+      undefined,
+      undefined,
+    ]);
+    expect(paths.map((path) => strict.match('GET', path, undefined))).toEqual([
+      'users',
+      undefined,
+      undefined,
+      undefined,
+      'team',
+      undefined,
+      undefined,
+    ]);
   });
 
   it('compares the case of literal segments after a parameter as configured', () => {
     const routes = [route('GET', '/:tenant/Users', 'users'), route('GET', '/:tenant/ΟΔΟΣ', 'greek')];
     const lenient = new RouteTable(routes, EXPRESS);
-    expect(['/acme/users', '/ACME/USERS', '/acme/Users'].map((path) => lenient.match('GET', path, undefined))).toEqual(['users', 'users', 'users']);
+    expect(['/acme/users', '/ACME/USERS', '/acme/Users'].map((path) => lenient.match('GET', path, undefined))).toEqual([
+      'users',
+      'users',
+      'users',
+    ]);
     // The regexp's case-insensitive flag takes σ and ς for Σ, which toLowerCase does not tell apart from context.
-    expect(['/acme/οδοσ', '/acme/οδος', '/acme/ΟΔΟΣ'].map((path) => lenient.match('GET', path, undefined))).toEqual(['greek', 'greek', 'greek']);
+    expect(['/acme/οδοσ', '/acme/οδος', '/acme/ΟΔΟΣ'].map((path) => lenient.match('GET', path, undefined))).toEqual([
+      'greek',
+      'greek',
+      'greek',
+    ]);
     const strict = new RouteTable(routes, STRICT);
-    expect(['/acme/users', '/ACME/Users', '/acme/οδος'].map((path) => strict.match('GET', path, undefined))).toEqual([undefined, 'users', undefined]);
+    expect(['/acme/users', '/ACME/Users', '/acme/οδος'].map((path) => strict.match('GET', path, undefined))).toEqual([
+      undefined,
+      'users',
+      undefined,
+    ]);
   });
 
   it('answers HEAD with GET routes and any method with ALL routes behind a parameter', () => {
     const table = new RouteTable(
-      [route('POST', '/:tenant/users', 'create'), route('GET', '/:tenant/users', 'list'), route('ALL', '/:tenant/*rest', 'any')],
+      [
+        route('POST', '/:tenant/users', 'create'),
+        route('GET', '/:tenant/users', 'list'),
+        route('ALL', '/:tenant/*rest', 'any'),
+      ],
       EXPRESS,
     );
     expect(table.match('HEAD', '/acme/users', undefined)).toBe('list');
@@ -225,7 +308,10 @@ describe('RouteTable', () => {
   });
 
   it('tells host-bound routes behind a parameter apart by host', () => {
-    const table = new RouteTable([route('GET', '/:tenant/users', 'api', ['api.example.com']), route('GET', '/:tenant/users', 'any')], EXPRESS);
+    const table = new RouteTable(
+      [route('GET', '/:tenant/users', 'api', ['api.example.com']), route('GET', '/:tenant/users', 'any')],
+      EXPRESS,
+    );
     expect(table.hostBound).toBe(true);
     expect(table.match('GET', '/acme/users', 'api.example.com')).toBe('api');
     expect(table.match('GET', '/acme/users', 'www.example.com')).toBe('any');
