@@ -63,7 +63,11 @@ export function writeOnHead(response: ServerResponse, head: CorsHead): void {
  * touched. As with `writeOnHead`, a header already set is left as it is unless the head owns it, and `Vary` is merged.
  */
 export function writeAnswer(response: ServerResponse, status: number, head: CorsHead, body = ''): void {
-  if (head.owner !== undefined) withoutTheirCorsHeaders(response, head.headers, head.owner);
+  if (head.owner !== undefined) {
+    const overridden: string[] = [];
+    removeTheirCorsHeaders(response, head.headers, overridden);
+    report(head.owner, response, overridden);
+  }
   const fields: Record<string, string | number> = {};
   for (const [name, value] of head.headers) if (!response.hasHeader(name)) fields[name] = value;
   if (head.vary !== undefined) {
@@ -88,29 +92,16 @@ function writeHeadWithCors(this: CorsResponse): ServerResponse {
 }
 
 /**
- * Removes the CORS headers set on the response and returns `given` (the headers handed to `writeHead`, if any)
- * without theirs, in a copy where it has any: ours are then the only ones. `owner` hears of those whose value ours
- * does not repeat.
+ * Removes the CORS headers set on the response (`setHeader`), adding to `overridden` those whose value ours does not
+ * repeat: ours are then the only ones.
  */
-function withoutTheirCorsHeaders(
-  response: ServerResponse,
-  ours: CorsHeaders,
-  owner: HeaderOwner,
-  given?: unknown,
-): unknown {
-  const overridden: string[] = [];
+function removeTheirCorsHeaders(response: ServerResponse, ours: CorsHeaders, overridden: string[]): void {
   // The names Node keeps, lower case: half the cost of asking it for each owned name.
   for (const name of response.getHeaderNames()) {
     if (!OWNED_NAMES.has(name)) continue;
     noteOverride(overridden, name, response.getHeader(name), ours);
     response.removeHeader(name);
   }
-  let kept = given;
-  if (Array.isArray(given)) kept = rawWithoutOwned(given, ours, overridden);
-  else if (typeof given === 'object' && given !== null)
-    kept = fieldsWithoutOwned(given as Record<string, unknown>, ours, overridden);
-  if (overridden.length > 0) owner.overridden(response, overridden);
-  return kept;
 }
 
 /** Raw headers (names and values in turn) without the owned ones: the same list where it has none. */
@@ -124,21 +115,9 @@ function rawWithoutOwned(raw: unknown[], ours: CorsHeaders, overridden: string[]
   return kept.length === raw.length ? raw : kept;
 }
 
-/** Header fields without the owned ones: the same object where it has none. */
-function fieldsWithoutOwned(
-  fields: Record<string, unknown>,
-  ours: CorsHeaders,
-  overridden: string[],
-): Record<string, unknown> {
-  let kept: Record<string, unknown> | undefined;
-  for (const name of Object.keys(fields)) {
-    const lowerCase = name.toLowerCase();
-    if (!OWNED_NAMES.has(lowerCase)) continue;
-    kept ??= { ...fields };
-    delete kept[name];
-    noteOverride(overridden, lowerCase, fields[name], ours);
-  }
-  return kept ?? fields;
+/** Tells the owner which CORS headers of theirs a response's head replaced, where any. */
+function report(owner: HeaderOwner, response: ServerResponse, overridden: readonly string[]): void {
+  if (overridden.length > 0) owner.overridden(response, overridden);
 }
 
 /** Adds `name` to `overridden` unless ours gives it the value `theirs` has. */
@@ -148,46 +127,78 @@ function noteOverride(overridden: string[], name: string, theirs: unknown, ours:
 
 /**
  * Calls `writeHead(status, [reason], [fields])` with `head` added. Headers given as an object (Fastify's way) take
- * precedence over `setHeader` in Node, so ours go with theirs into a copy of that object (their names compared
- * case-insensitively): an app may pass the same object, even a frozen one, to every response, and a copy costs less
- * than adding ours to theirs and taking them out again. Otherwise they are set with `setHeader`. A header the app set
- * either way is left as it is, unless the head owns it.
+ * precedence over `setHeader` in Node, so ours go with theirs into a copy of that object (see `fieldsWithHead`).
+ * Otherwise they are set with `setHeader`. A header the app set either way is left as it is, unless the head owns it.
  */
 function writeWithHead(
   response: ServerResponse,
-  { vary, headers, owner }: CorsHead,
+  head: CorsHead,
   writeHead: ServerResponse['writeHead'],
   args: ArrayLike<unknown>,
 ): ServerResponse {
   // Where Node finds the headers: after a reason phrase, else the third argument, else the second.
   const at = typeof args[1] === 'string' || args[2] != null ? 2 : 1;
-  if (owner !== undefined) {
-    const kept = withoutTheirCorsHeaders(response, headers, owner, args[at]);
-    if (kept !== args[at]) args = replaced(args, at, kept);
-  }
   const given: unknown = args[at];
-  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-    for (const [name, value] of headers) if (!response.hasHeader(name)) response.setHeader(name, value);
-    const merged = vary === undefined ? undefined : mergedVary(response.getHeader('vary'), vary);
-    if (merged !== undefined) response.setHeader('Vary', merged);
-    const raw = Array.isArray(given) && vary !== undefined ? withVaryInRawHeaders(given, vary) : undefined;
-    // `args`, not parameters: Node counts them (`writeHead(status, undefined)` is not `writeHead(status)`).
-    return writeHead.apply(response, (raw === undefined ? args : replaced(args, at, raw)) as never);
+  if (typeof given === 'object' && given !== null && !Array.isArray(given)) {
+    const fields = fieldsWithHead(response, given as Record<string, unknown>, head);
+    // Called with its arguments spelled out: no array is built for them, on every response of Fastify.
+    const write = writeHead as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
+    return at === 1 ? write.call(response, args[0], fields) : write.call(response, args[0], args[1], fields);
   }
-  const fields = given as Record<string, unknown>;
-  const names = mixedCaseNames(fields);
+  const { vary, headers, owner } = head;
+  if (owner !== undefined) {
+    const overridden: string[] = [];
+    removeTheirCorsHeaders(response, headers, overridden);
+    if (Array.isArray(given)) {
+      const kept = rawWithoutOwned(given, headers, overridden);
+      if (kept !== given) args = replaced(args, at, kept);
+    }
+    report(owner, response, overridden);
+  }
+  for (const [name, value] of headers) if (!response.hasHeader(name)) response.setHeader(name, value);
+  const merged = vary === undefined ? undefined : mergedVary(response.getHeader('vary'), vary);
+  if (merged !== undefined) response.setHeader('Vary', merged);
+  const raw =
+    Array.isArray(args[at]) && vary !== undefined ? withVaryInRawHeaders(args[at] as unknown[], vary) : undefined;
+  // `args`, not parameters: Node counts them (`writeHead(status, undefined)` is not `writeHead(status)`).
+  return writeHead.apply(response, (raw === undefined ? args : replaced(args, at, raw)) as never);
+}
+
+/**
+ * Header fields given to `writeHead` with `head` added, in one pass over theirs, into a copy: an app may pass the same
+ * object, even a frozen one, to every response, and a copy costs less than adding ours to theirs and taking them out
+ * again. Their names are compared case-insensitively (Fastify's are all lower case, so `toLowerCase` gives the same
+ * string back and nothing is remembered). Where the head has an owner, their CORS headers, and any set with
+ * `setHeader`, are left out and the owner hears of them.
+ */
+function fieldsWithHead(
+  response: ServerResponse,
+  fields: Record<string, unknown>,
+  { vary, headers, owner }: CorsHead,
+): Record<string, unknown> {
+  const overridden: string[] = [];
+  if (owner !== undefined) removeTheirCorsHeaders(response, headers, overridden);
   const copy: Record<string, unknown> = {};
-  for (const name of Object.keys(fields)) copy[name] = fields[name];
+  /** Lower-case forms of their names that are not lower case, with the name as given. */
+  let folded: Map<string, string> | undefined;
+  for (const name of Object.keys(fields)) {
+    const lowerCase = name.toLowerCase();
+    if (lowerCase !== name) (folded ??= new Map()).set(lowerCase, name);
+    if (owner !== undefined && OWNED_NAMES.has(lowerCase)) noteOverride(overridden, lowerCase, fields[name], headers);
+    else copy[name] = fields[name];
+  }
   for (const [name, value] of headers) {
-    if (!response.hasHeader(name) && (names === undefined ? !Object.hasOwn(fields, name) : !names.has(name)))
+    // Where the head has an owner, every CORS header of theirs was left out: ours go on.
+    if (owner !== undefined || (!response.hasHeader(name) && !Object.hasOwn(fields, name) && !folded?.has(name)))
       copy[name] = value;
   }
   if (vary !== undefined) {
-    const key = names?.get('vary') ?? 'vary';
+    const key = folded?.get('vary') ?? 'vary';
     const merged = mergedVary(fields[key] ?? response.getHeader('vary'), vary);
     if (merged !== undefined) copy[key] = merged;
   }
-  return writeHead.apply(response, replaced(args, at, copy) as never);
+  if (owner !== undefined) report(owner, response, overridden);
+  return copy;
 }
 
 /** `args` with the item at `at` replaced. */
@@ -216,12 +227,4 @@ function withVaryInRawHeaders(raw: unknown[], vary: VaryHeader): unknown[] | und
 /** `Vary` with our tokens merged in, or `undefined` where it already has them. */
 function mergedVary(existing: unknown, vary: VaryHeader): string | undefined {
   return existing === undefined ? vary.value : mergeVary(existing, vary.tokens);
-}
-
-const UPPER_CASE = /[A-Z]/;
-
-/** The names of `fields` by their lower case where any is not lower case (Fastify's all are): `undefined` then. */
-function mixedCaseNames(fields: Record<string, unknown>): Map<string, string> | undefined {
-  const keys = Object.keys(fields);
-  return keys.some((key) => UPPER_CASE.test(key)) ? new Map(keys.map((name) => [name.toLowerCase(), name])) : undefined;
 }

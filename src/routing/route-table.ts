@@ -212,7 +212,9 @@ function pathMatches<T>(
   requestPath: string,
   maxParamLength: number | undefined,
 ): boolean {
-  if (boundedGroups === undefined || boundedGroups.length === 0) return path.test(requestPath);
+  // A parameter's value is part of the path: a path no longer than the bound has none longer, and needs no captures.
+  if (boundedGroups === undefined || boundedGroups.length === 0 || requestPath.length <= (maxParamLength as number))
+    return path.test(requestPath);
   const values = path.exec(requestPath);
   return values !== null && boundedGroups.every((group) => (values[group] ?? '').length <= (maxParamLength as number));
 }
