@@ -51,11 +51,12 @@ export function fastifyBinding(adapter: FastifyAdapter): AdapterBinding {
       const path = query === -1 ? target : target.slice(0, query);
       return rewritten.test(path) ? adapter.sanitizeUrl(target) : path;
     },
-    // Nest 11 reports no parameter bound (and no options at all before 11.1): Fastify's defaults, and the bound the
-    // instance was given.
+    // Nest 11 reports no parameter bound (and no options at all before 11.1): Fastify's defaults, the bound the
+    // instance was given, and find-my-way's case rule for a parameter's suffix.
     pathMatching: () => ({
       caseSensitive: true,
       ignoreTrailingSlash: false,
+      caseSensitiveParamSuffix: true,
       maxParamLength:
         instance.initialConfig.routerOptions?.maxParamLength ?? instance.initialConfig.maxParamLength ?? 100,
       ...adapter.getRouteMatchingOptions?.(),

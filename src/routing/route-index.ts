@@ -4,7 +4,7 @@ import { CandidatePolicies } from '../policy/candidate-policies.js';
 import { CorsConfigError } from '../policy/cors-config.error.js';
 import type { CorsPolicy } from '../policy/cors-policy.js';
 import { type GatewayTransport, GatewayTable } from './gateway-table.js';
-import { type PathMatching, type RouteDefinition, RouteTable } from './route-table.js';
+import { type PathMatching, type RouteDefinition, RouteTable, type UnsupportedReason } from './route-table.js';
 
 /** The method of a gateway's entry, and the one `lookup` takes for an upgrade (a WebSocket handshake). */
 export const UPGRADE = 'WS';
@@ -249,7 +249,8 @@ export class RouteIndex {
     if (strict && unsupported.length > 0) {
       throw CorsConfigError.all(
         unsupported.map(
-          ({ path, value }) => new CorsConfigError(this.entries[value.entry].handler, unsupportedPath(path)),
+          ({ path, value, reason }) =>
+            new CorsConfigError(this.entries[value.entry].handler, unsupportedPath(path, reason)),
         ),
       );
     }
@@ -266,9 +267,16 @@ export class RouteIndex {
   }
 }
 
-function unsupportedPath(path: string): string {
+function unsupportedPath(path: string, reason: UnsupportedReason): string {
+  const cannot = `nestjs-cors cannot match the route path '${path}' as the adapter does, so it cannot tell which requests reach it. `;
+  if (reason === 'parameter suffix')
+    return (
+      cannot +
+      `Fastify's router ignores case in the path but not in the text after a parameter in its segment: put that text ` +
+      `in a segment of its own (':name/png'), or make routing case-sensitive (Fastify's default)`
+    );
   return (
-    `nestjs-cors cannot match the route path '${path}' as the adapter does, so it cannot tell which requests reach it. ` +
+    cannot +
     `Write it without an inline regular expression (validate the parameter with a pipe, e.g. ParseIntPipe), ` +
     `in the syntax of path-to-regexp 8 (':id', '*rest', '{/:optional}')`
   );

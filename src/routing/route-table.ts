@@ -13,6 +13,12 @@ export interface PathMatching {
   caseSensitive: boolean;
   ignoreTrailingSlash: boolean;
   /**
+   * Whether a parameter's suffix in its segment (`:name.png`) is compared as written even where paths ignore case:
+   * find-my-way lower-cases the literal segments of a path only, so under `caseSensitive: false` `/FILES/a.png` reaches
+   * `/files/:name.png` and `/files/a.PNG` does not. A table cannot mirror that, and refuses such routes then.
+   */
+  caseSensitiveParamSuffix?: boolean;
+  /**
    * The longest value a parameter takes (find-my-way's `maxParamLength`, which Nest 12's Fastify adapter reports): a
    * longer one fails that route, and the router goes on to the next, a wildcard route for instance.
    */
@@ -30,6 +36,12 @@ interface RouteEntry<T> {
   hosts: RegExp[] | undefined;
   value: T;
 }
+
+/**
+ * Why a route is left out of the table: its path does not compile (`syntax`), or it has a parameter with a suffix the
+ * adapter compares with another case rule than the rest of the path (see `PathMatching.caseSensitiveParamSuffix`).
+ */
+export type UnsupportedReason = 'syntax' | 'parameter suffix';
 
 /** A route path segment as the index files it: its literal text, or `undefined` for any non-empty segment. */
 type SegmentKey = string | undefined;
@@ -59,7 +71,7 @@ export class RouteTable<T> {
   private readonly caseSensitive: boolean;
   private readonly maxParamLength: number | undefined;
   /** The routes whose paths the table cannot compile: the caller must not guess their policy. */
-  readonly unsupported: Array<RouteDefinition<T>> = [];
+  readonly unsupported: Array<RouteDefinition<T> & { reason: UnsupportedReason }> = [];
   /** Whether any route is bound to a host, so that `match` needs the request's host name. */
   readonly hostBound: boolean;
 
@@ -91,12 +103,17 @@ export class RouteTable<T> {
           value: route.value,
         };
       } catch {
-        this.unsupported.push(route);
+        this.unsupported.push({ ...route, reason: 'syntax' });
+        return;
+      }
+      const combinations = groupCombinations(tokens);
+      if (matching.caseSensitiveParamSuffix && !matching.caseSensitive && combinations.some(hasParameterSuffix)) {
+        this.unsupported.push({ ...route, reason: 'parameter suffix' });
         return;
       }
       // The regexp matches a path when one of these does; filed under each, the route is found by any path it matches.
       // pathToRegexp has refused paths of more than 256 combinations, so there are few.
-      for (const sequence of groupCombinations(tokens)) {
+      for (const sequence of combinations) {
         let node = this.root;
         for (const key of this.segmentKeys(sequence)) {
           let child = key === undefined ? node.param : node.literals.get(key);
@@ -217,6 +234,14 @@ function pathMatches<T>(
     return path.test(requestPath);
   const values = path.exec(requestPath);
   return values !== null && boundedGroups.every((group) => (values[group] ?? '').length <= (maxParamLength as number));
+}
+
+/** Whether a parameter is followed by literal text in its own segment (`:name.png`, `:from-:to`). */
+function hasParameterSuffix(tokens: FlatToken[]): boolean {
+  return tokens.some((token, i) => {
+    const next = tokens[i + 1];
+    return token.type === 'param' && next?.type === 'text' && !next.value.startsWith('/');
+  });
 }
 
 /** The capture groups (from 1) of a path's regexp that hold a parameter rather than a wildcard, in the path's order. */

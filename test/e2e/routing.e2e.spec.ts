@@ -612,3 +612,47 @@ describe.each(FASTIFY)('a route path the route table cannot match, on fastify ($
     await expect(bootstrap).rejects.toThrow('Write it without an inline regular expression');
   });
 });
+
+/** A parameter with a suffix in its segment, beside a public wildcard: Fastify compares the suffix as written. */
+@Controller('files')
+class SuffixRouteController {
+  @Get(':name.png') image() {
+    return 'image';
+  }
+  @Cors({ origin: '*' }) @Get('*') other() {
+    return 'other';
+  }
+}
+
+describe.each(FASTIFY)('a parameter with a suffix, on fastify routing without case ($bootstrap)', (fastify) => {
+  @Module({
+    imports: [CorsModule.forRoot({ origin: ['https://app.example.com'] })],
+    controllers: [SuffixRouteController],
+  })
+  class SuffixModule {}
+
+  it('stops the bootstrap with a CorsConfigError naming the handler and how to write the path', async () => {
+    // find-my-way sends GET /files/a.PNG to the wildcard and /FILES/a.png to `:name.png`: no table can follow it.
+    const bootstrap = startApp(fastify, [SuffixModule], {
+      adapterOptions: { routerOptions: { caseSensitive: false } },
+    });
+    await expect(bootstrap).rejects.toThrow(CorsConfigError);
+    await expect(bootstrap).rejects.toThrow(
+      "in SuffixRouteController.image: nestjs-cors cannot match the route path '/files/:name.png'",
+    );
+    await expect(bootstrap).rejects.toThrow("put that text in a segment of its own (':name/png')");
+  });
+
+  it('boots where routing compares case, as Fastify does by default, and decides each spelling as it routes', async () => {
+    const app = await startApp(fastify, [SuffixModule]);
+    try {
+      const get = (path: string) => request(app.getHttpServer()).get(path).set('Origin', 'https://evil.example');
+      const image = await get('/files/a.png');
+      expect([image.text, image.headers['access-control-allow-origin']]).toEqual(['image', undefined]);
+      const wildcard = await get('/files/a.PNG');
+      expect([wildcard.text, wildcard.headers['access-control-allow-origin']]).toEqual(['other', '*']);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -91,6 +91,25 @@ describe('RouteTable', () => {
     expect(table.match('GET', '/ok', undefined)).toBe('ok');
   });
 
+  it("refuses a parameter with a suffix in its segment where Fastify ignores case but not the suffix's", () => {
+    const caseInsensitive = { ...FASTIFY, caseSensitive: false, caseSensitiveParamSuffix: true };
+    const routes = [
+      route('GET', '/files/:name.png', 'suffix'),
+      route('GET', '/ranges/:from-:to', 'two'),
+      route('GET', '/docs{/:name.md}', 'optional'),
+      route('GET', '/plain/:name/png', 'segment'),
+    ];
+    const table = new RouteTable(routes, caseInsensitive);
+    expect(table.unsupported.map(({ path, reason }) => `${path} ${reason}`)).toEqual([
+      '/files/:name.png parameter suffix',
+      '/ranges/:from-:to parameter suffix',
+      '/docs{/:name.md} parameter suffix',
+    ]);
+    expect(table.match('GET', '/PLAIN/a/PNG', undefined)).toBe('segment');
+    // Where the whole path is compared as written, the suffix is too: nothing to refuse.
+    expect(new RouteTable(routes, { ...caseInsensitive, caseSensitive: true }).unsupported).toEqual([]);
+  });
+
   it('skips a route whose parameter is longer than maxParamLength, as find-my-way does, for the next match', () => {
     const table = new RouteTable([route('POST', '/files/:name', 'param'), route('POST', '/files/*rest', 'wildcard')], {
       ...FASTIFY,
