@@ -84,11 +84,15 @@ export interface Routing {
  * `paths` entry, else the global policy: controller routes take no upgrades.
  * Handlers behind a version filter on the same method, path and host are one route to it, with the handler without a
  * version there, which gets the requests whose version none of them takes (Express passes them on; find-my-way falls
- * back to the route without a constraint); those of such a group whose policies differ need the guard.
+ * back to the route without a constraint); those of such a group whose policies differ need the guard, and so do the
+ * handlers of the routes after a group without that handler, which a request none of the group takes goes on to.
  */
 export class RouteIndex {
   readonly entries: readonly IndexEntry[];
-  /** The handlers a preflight cannot tell apart from others of another policy: they need the guard. */
+  /**
+   * The handlers a preflight cannot tell apart from others of another policy, and those a request can fall through to
+   * from a route behind a version filter: they need the guard.
+   */
   readonly guardedHandlers: readonly Function[];
   /** Every controller route has the global policy and there are no `paths`: the front door looks no route up. */
   private readonly trivial: boolean;
@@ -147,7 +151,7 @@ export class RouteIndex {
     this.trivial = pathEntries.length === 0 && endpoints.every(({ policy }) => policy === global);
     const guarded: Function[] = [];
     if (!this.trivial) this.routes = this.build(guarded, true);
-    this.guardedHandlers = guarded;
+    this.guardedHandlers = [...new Set(guarded)];
   }
 
   /** The target of a request for `method` (for a preflight, the method it announces), as the front door reads it. */
@@ -231,20 +235,29 @@ export class RouteIndex {
       definitions.map(({ value: { members, first }, ...definition }) => {
         const policies = [...new Set(members.map((member) => member.policy))];
         if (policies.length > 1) guarded.push(...members.map((member) => member.handlerFunction));
-        const passesOn = members.every((member) => member.versionFiltered);
         return {
           ...definition,
           value: {
             candidates: this.candidatesOf(policies),
             handler: members.map((member) => member.handler).join(' | '),
             entry: first,
-            passesOn,
+            passesOn: passesOn(members),
           },
         };
       }),
       matching,
       this.syntax,
     );
+    // A request that no handler of a route takes (none takes its version) goes on to the routes after it that match it
+    // too, in the adapter's order (Express passes it on; find-my-way backtracks): their handlers' policies are not known
+    // before routing either, so they carry the guard. A request that reaches them directly leaves the guard no decision.
+    definitions.forEach((passing, i) => {
+      if (!passesOn(passing.value.members)) return;
+      for (const later of definitions.slice(i + 1)) {
+        if (methodsMeet(passing.method, later.method) && routes.mayOverlap(passing.path, later.path))
+          guarded.push(...later.value.members.map((member) => member.handlerFunction));
+      }
+    });
     const unsupported = [...routes.unsupported, ...this.paths.unsupported];
     if (strict && unsupported.length > 0) {
       throw CorsConfigError.all(
@@ -265,6 +278,16 @@ export class RouteIndex {
       this.candidatesByPolicy.set(policies[0], (candidates = new CandidatePolicies(policies)));
     return candidates;
   }
+}
+
+/** Whether every handler of a route sits behind a version filter: the requests none of them takes go on to other routes. */
+function passesOn(members: readonly Endpoint[]): boolean {
+  return members.every((member) => member.versionFiltered);
+}
+
+/** Whether a request may match routes of both methods: the same, `ALL`, or GET and HEAD (HEAD reaches GET routes). */
+function methodsMeet(a: string, b: string): boolean {
+  return a === b || a === 'ALL' || b === 'ALL' || (a === 'GET' && b === 'HEAD') || (a === 'HEAD' && b === 'GET');
 }
 
 function unsupportedPath(path: string, reason: UnsupportedReason): string {

@@ -1,4 +1,5 @@
-import { type Group, parse, pathToRegexp, type Token } from 'path-to-regexp';
+import { parse, pathToRegexp, type Token } from 'path-to-regexp';
+import { groupCombinations, hasParameterSuffix, parameterGroups, pathShape, shapesOverlap } from './route-paths.js';
 
 /** One route as the HTTP adapter serves it: method (`ALL` for `@All()`), full path, optional host patterns. */
 export interface RouteDefinition<T> {
@@ -43,12 +44,6 @@ interface RouteEntry<T> {
  */
 export type UnsupportedReason = 'syntax' | 'parameter suffix';
 
-/** A route path segment as the index files it: its literal text, or `undefined` for any non-empty segment. */
-type SegmentKey = string | undefined;
-
-/** A path token once optional groups are expanded. */
-type FlatToken = Exclude<Token, Group>;
-
 /** Routes filed by their path segments: `/api/:id/items` under api → (parameter) → items. */
 interface SegmentNode<T> {
   /** The order of the first route filed in this subtree; routes are filed in order, so no route below comes earlier. */
@@ -69,6 +64,7 @@ interface SegmentNode<T> {
 export class RouteTable<T> {
   private readonly root: SegmentNode<T> = segmentNode(0);
   private readonly caseSensitive: boolean;
+  private readonly ignoreTrailingSlash: boolean;
   private readonly maxParamLength: number | undefined;
   /** The routes whose paths the table cannot compile: the caller must not guess their policy. */
   readonly unsupported: Array<RouteDefinition<T> & { reason: UnsupportedReason }> = [];
@@ -82,9 +78,10 @@ export class RouteTable<T> {
   constructor(
     routes: ReadonlyArray<RouteDefinition<T>>,
     matching: PathMatching,
-    syntax: (path: string) => string = (path) => path,
+    private readonly syntax: (path: string) => string = (path) => path,
   ) {
     this.caseSensitive = matching.caseSensitive;
+    this.ignoreTrailingSlash = matching.ignoreTrailingSlash;
     this.maxParamLength = matching.maxParamLength;
     this.hostBound = routes.some((route) => route.hosts !== undefined);
     routes.forEach((route, order) => {
@@ -115,7 +112,7 @@ export class RouteTable<T> {
       // pathToRegexp has refused paths of more than 256 combinations, so there are few.
       for (const sequence of combinations) {
         let node = this.root;
-        for (const key of this.segmentKeys(sequence)) {
+        for (const key of pathShape(sequence, this.caseSensitive).keys) {
           let child = key === undefined ? node.param : node.literals.get(key);
           if (child === undefined) {
             child = segmentNode(order);
@@ -168,37 +165,25 @@ export class RouteTable<T> {
   }
 
   /**
-   * The keys of the leading segments of a path without groups, each of which matches exactly one request segment.
-   * A wildcard can span segments, so the index stops before the segment holding one.
+   * Whether some request path may match both route paths (in the table's syntax): `true` where unsure (a segment of
+   * a parameter and text is taken for any segment; a path that does not compile may match anything). For the routes a
+   * request can fall through to from a route none of whose handlers takes it.
    */
-  private segmentKeys(tokens: FlatToken[]): SegmentKey[] {
-    const segments = [{ text: '', param: false }];
-    for (const token of tokens) {
-      if (token.type === 'wildcard') {
-        segments.pop();
-        break;
+  mayOverlap(a: string, b: string): boolean {
+    const shapes = (path: string) => {
+      try {
+        return groupCombinations(parse(this.syntax(path)).tokens).map((tokens) => {
+          const shape = pathShape(tokens, this.caseSensitive);
+          // `/a/` and `/a` both match a request for `/a/` where the adapter ignores a trailing slash.
+          if (this.ignoreTrailingSlash && !shape.open && shape.keys.at(-1) === '') shape.keys.pop();
+          return shape;
+        });
+      } catch {
+        return undefined;
       }
-      if (token.type === 'param') {
-        segments[segments.length - 1].param = true;
-      } else {
-        const [head, ...rest] = token.value.split('/');
-        segments[segments.length - 1].text += head;
-        segments.push(...rest.map((text) => ({ text, param: false })));
-      }
-    }
-    // Paths that do not start with `/` are not indexed: their routes are tested for every request.
-    if (segments[0]?.text !== '' || segments[0].param) return [];
-    return segments.slice(1).map(({ text, param }) => (param ? undefined : this.literalKey(text)));
-  }
-
-  /**
-   * The key of literal text, as the path regexp compares it. Its case-insensitive flag folds ASCII letters as
-   * `toLowerCase` does, but not all others (`σ` matches `ς`), so other text is filed as any non-empty segment.
-   */
-  private literalKey(text: string): SegmentKey {
-    if (this.caseSensitive) return text;
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return undefined;
-    return text.toLowerCase();
+    };
+    const [ofA, ofB] = [shapes(a), shapes(b)];
+    return ofA === undefined || ofB === undefined || ofA.some((x) => ofB.some((y) => shapesOverlap(x, y)));
   }
 }
 
@@ -234,39 +219,4 @@ function pathMatches<T>(
     return path.test(requestPath);
   const values = path.exec(requestPath);
   return values !== null && boundedGroups.every((group) => (values[group] ?? '').length <= (maxParamLength as number));
-}
-
-/** Whether a parameter is followed by literal text in its own segment (`:name.png`, `:from-:to`). */
-function hasParameterSuffix(tokens: FlatToken[]): boolean {
-  return tokens.some((token, i) => {
-    const next = tokens[i + 1];
-    return token.type === 'param' && next?.type === 'text' && !next.value.startsWith('/');
-  });
-}
-
-/** The capture groups (from 1) of a path's regexp that hold a parameter rather than a wildcard, in the path's order. */
-function parameterGroups(tokens: Token[]): number[] {
-  const groups: number[] = [];
-  let group = 0;
-  const visit = (token: Token) => {
-    if (token.type === 'group') token.tokens.forEach(visit);
-    else if (token.type === 'param') groups.push(++group);
-    else if (token.type === 'wildcard') ++group;
-  };
-  tokens.forEach(visit);
-  return groups;
-}
-
-/** The paths without groups that a path stands for, with each optional group present or absent, as its regexp does. */
-function groupCombinations(tokens: Token[]): FlatToken[][] {
-  let combinations: FlatToken[][] = [[]];
-  for (const token of tokens) {
-    if (token.type === 'group') {
-      const inner = groupCombinations(token.tokens);
-      combinations = combinations.flatMap((before) => [before, ...inner.map((group) => [...before, ...group])]);
-    } else {
-      combinations = combinations.map((before) => [...before, token]);
-    }
-  }
-  return combinations;
 }

@@ -150,9 +150,23 @@ class ShelfItemController {
   }
 }
 
+/** The rest of /shelf: no version, no cross-origin access. Requests no version of /shelf takes fall through to it. */
+@Controller('shelf')
+class ShelfRestController {
+  @Cors(false) @Get(':rest') rest() {
+    return recordHandled('shelf.rest', 'rest');
+  }
+}
+
 @Module({
   imports: [CorsModule.forRoot({ origin: ['https://app.example.com'], enforce: 'all' })],
-  controllers: [CatalogSpecialController, CatalogItemController, ShelfSpecialController, ShelfItemController],
+  controllers: [
+    CatalogSpecialController,
+    CatalogItemController,
+    ShelfSpecialController,
+    ShelfItemController,
+    ShelfRestController,
+  ],
 })
 class FallThroughModule {}
 
@@ -364,6 +378,24 @@ describe.each(ADAPTERS)('versions a preflight cannot see, on $name ($bootstrap)'
           expect(res.status).toBe(403);
           expect(res.headers['access-control-allow-origin']).toBeUndefined();
           expect(handled).toEqual([]);
+        });
+      });
+
+      it('is decided by the policy of a handler without a version that it falls through to, not by the route it passed', async () => {
+        await withFallThroughApp(async (app) => {
+          // No handler of /shelf/special or /shelf/:id takes version 5: the request goes on to /shelf/*rest, whose
+          // policy allows no origin, though /shelf/special's allows this one.
+          const refused = await request(app.getHttpServer())
+            .get('/shelf/special')
+            .set('Origin', SHELF_ORIGIN)
+            .set(carry('5'));
+          expect(refused.status).toBe(403);
+          expect(corsHeaderNames(refused)).toEqual([]);
+          expect(handled).toEqual([]);
+          // Its own path, same-origin: the handler runs.
+          const own = await request(app.getHttpServer()).get('/shelf/special').set(carry('5'));
+          expect([own.status, own.text]).toEqual([200, 'rest']);
+          expect(handled).toEqual(['shelf.rest']);
         });
       });
 

@@ -110,6 +110,26 @@ describe('RouteTable', () => {
     expect(new RouteTable(routes, { ...caseInsensitive, caseSensitive: true }).unsupported).toEqual([]);
   });
 
+  it('tells which route paths a request may match both of, for the routes a request can fall through to', () => {
+    const express = new RouteTable([], EXPRESS);
+    const strict = new RouteTable([], STRICT);
+    const overlap = (table: RouteTable<unknown>, a: string, b: string) => [
+      table.mayOverlap(a, b),
+      table.mayOverlap(b, a),
+    ];
+    expect(overlap(strict, '/shelf/special', '/shelf/:id')).toEqual([true, true]);
+    expect(overlap(strict, '/shelf/special', '/shelf/status')).toEqual([false, false]);
+    expect(overlap(strict, '/orders', '/orders/status')).toEqual([false, false]);
+    expect(overlap(strict, '/orders', '/*rest')).toEqual([true, true]);
+    expect(overlap(strict, '/orders/:id', '/orders{/:page}')).toEqual([true, true]);
+    expect(overlap(strict, '/Orders', '/orders')).toEqual([false, false]);
+    expect(overlap(express, '/Orders', '/orders')).toEqual([true, true]);
+    expect(overlap(strict, '/orders/', '/orders')).toEqual([false, false]);
+    expect(overlap(express, '/orders/', '/orders')).toEqual([true, true]);
+    // Unsure: a path that does not compile may match anything.
+    expect(overlap(strict, '/bad/(unclosed', '/orders')).toEqual([true, true]);
+  });
+
   it('skips a route whose parameter is longer than maxParamLength, as find-my-way does, for the next match', () => {
     const table = new RouteTable([route('POST', '/files/:name', 'param'), route('POST', '/files/*rest', 'wildcard')], {
       ...FASTIFY,

@@ -1,0 +1,96 @@
+import type { Group, Token } from 'path-to-regexp';
+
+/** A route path segment as the index files it: its literal text, or `undefined` for any non-empty segment. */
+export type SegmentKey = string | undefined;
+
+/** A path token once optional groups are expanded. */
+export type FlatToken = Exclude<Token, Group>;
+
+/** A path's leading segments as the index files them, and whether it goes on past them into any number of segments. */
+export interface PathShape {
+  keys: SegmentKey[];
+  /** A wildcard follows them, or the path does not start with `/` (the index does not file it, any request tests it). */
+  open: boolean;
+}
+
+/**
+ * The keys of the leading segments of a path without groups, each of which matches exactly one request segment. A
+ * wildcard can span segments, so the keys stop before the segment holding one.
+ */
+export function pathShape(tokens: FlatToken[], caseSensitive: boolean): PathShape {
+  const segments = [{ text: '', param: false }];
+  let open = false;
+  for (const token of tokens) {
+    if (token.type === 'wildcard') {
+      segments.pop();
+      open = true;
+      break;
+    }
+    if (token.type === 'param') {
+      segments[segments.length - 1].param = true;
+    } else {
+      const [head, ...rest] = token.value.split('/');
+      segments[segments.length - 1].text += head;
+      segments.push(...rest.map((text) => ({ text, param: false })));
+    }
+  }
+  if (segments[0]?.text !== '' || segments[0].param) return { keys: [], open: true };
+  const keys = segments.slice(1).map(({ text, param }) => (param ? undefined : literalKey(text, caseSensitive)));
+  return { keys, open };
+}
+
+/**
+ * The key of literal text, as the path regexp compares it. Its case-insensitive flag folds ASCII letters as
+ * `toLowerCase` does, but not all others (`σ` matches `ς`), so other text is filed as any non-empty segment.
+ */
+function literalKey(text: string, caseSensitive: boolean): SegmentKey {
+  if (caseSensitive) return text;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return undefined;
+  return text.toLowerCase();
+}
+
+/** Whether a request path may have both shapes: segment by segment alike, where the shorter does not go on past its own. */
+export function shapesOverlap(x: PathShape, y: PathShape): boolean {
+  const shared = Math.min(x.keys.length, y.keys.length);
+  for (let i = 0; i < shared; i++) {
+    const [p, q] = [x.keys[i], y.keys[i]];
+    if (p !== undefined && q !== undefined && p !== q) return false;
+  }
+  if (x.keys.length === y.keys.length) return true;
+  return x.keys.length < y.keys.length ? x.open : y.open;
+}
+
+/** Whether a parameter is followed by literal text in its own segment (`:name.png`, `:from-:to`). */
+export function hasParameterSuffix(tokens: FlatToken[]): boolean {
+  return tokens.some((token, i) => {
+    const next = tokens[i + 1];
+    return token.type === 'param' && next?.type === 'text' && !next.value.startsWith('/');
+  });
+}
+
+/** The capture groups (from 1) of a path's regexp that hold a parameter rather than a wildcard, in the path's order. */
+export function parameterGroups(tokens: Token[]): number[] {
+  const groups: number[] = [];
+  let group = 0;
+  const visit = (token: Token) => {
+    if (token.type === 'group') token.tokens.forEach(visit);
+    else if (token.type === 'param') groups.push(++group);
+    else if (token.type === 'wildcard') ++group;
+  };
+  tokens.forEach(visit);
+  return groups;
+}
+
+/** The paths without groups that a path stands for, with each optional group present or absent, as its regexp does. */
+export function groupCombinations(tokens: Token[]): FlatToken[][] {
+  let combinations: FlatToken[][] = [[]];
+  for (const token of tokens) {
+    if (token.type === 'group') {
+      const inner = groupCombinations(token.tokens);
+      combinations = combinations.flatMap((before) => [before, ...inner.map((group) => [...before, ...group])]);
+    } else {
+      combinations = combinations.map((before) => [...before, token]);
+    }
+  }
+  return combinations;
+}
