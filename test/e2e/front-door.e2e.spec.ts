@@ -19,6 +19,7 @@ import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import expressApp from 'express';
 import request from 'supertest';
 import { CorsGuard } from '../../src/cors.guard.js';
+import { nodeResponseOf } from '../../src/node-request.js';
 import { CorsModule } from '../../src/index.js';
 import {
   ADAPTERS,
@@ -81,11 +82,6 @@ class VaryController {
   }
 }
 let adapterOf: (response: unknown) => HttpServer;
-
-/** The Node response behind the adapter's (Express's is one; Fastify's reply wraps it). */
-function nodeResponseOf(response: ServerResponse | { raw: ServerResponse }): ServerResponse {
-  return 'raw' in response ? response.raw : response;
-}
 
 /** Routes and middleware of the app itself, as `main.ts` would add them before `listen()`. */
 function addOutsideRoutes(app: INestApplication, adapter: AdapterCase, middlewareCalls: string[]): void {
