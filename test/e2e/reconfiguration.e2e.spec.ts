@@ -167,6 +167,15 @@ describe.each(ADAPTERS)('reconfigure() on $name ($bootstrap)', (adapter) => {
     });
   });
 
+  it('may be called before the app initialises: the routes are then resolved over the new configuration', async () => {
+    const app = await startApp(adapter, [moduleWith(BEFORE)], { configure: (a) => reconfigurer(a).reconfigure(AFTER) });
+    await withApp(app, async () => {
+      expect((await preflight(app, '/items', OLD, 'POST')).status).toBe(403);
+      expect((await preflight(app, '/partner/orders/7', NEW_PARTNER, 'PUT')).status).toBe(204);
+      expect(app.get(CorsAudit).routeFor('GET', '/feed').handler).toBe('reconfigure() paths[0]');
+    });
+  });
+
   it('is what the audit shows from then on', async () => {
     await withApp(await startApp(adapter, [moduleWith(BEFORE)]), async (app) => {
       const audit = app.get(CorsAudit);
