@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { CorsEnforce, CorsOptions } from './cors-options.interface.js';
-import { CorsPolicies } from './cors-policies.service.js';
 import { CorsRoutes } from './cors-routes.service.js';
 import type { CorsPolicy, OptionSources } from './policy/cors-policy.js';
 import type { IndexEntry } from './routing/route-index.js';
@@ -41,8 +40,9 @@ export interface CorsRouteAudit {
   enforce: CorsEnforce;
   reportOnly: boolean;
   /**
-   * Where each field came from: `forRoot` (or `forRootAsync`), `policy 'partner'`, `UsersController`,
-   * `UsersController.create`, a `paths` entry (`forRoot paths[0] (/graphql)`), or `default`.
+   * Where each field came from: `forRoot` (or `forRootAsync`, or `reconfigure()` once it replaced them),
+   * `policy 'partner'`, `UsersController`, `UsersController.create`, a `paths` entry (`forRoot paths[0] (/graphql)`),
+   * or `default`.
    */
   from: Record<AuditedField, string>;
 }
@@ -54,13 +54,11 @@ export interface CorsRouteAudit {
  */
 @Injectable()
 export class CorsAudit {
-  constructor(
-    private readonly policies: CorsPolicies,
-    private readonly index: CorsRoutes,
-  ) {}
+  constructor(private readonly index: CorsRoutes) {}
 
+  /** Under the configuration requests are decided with now: after `reconfigure()`, the new one. */
   routes(): CorsRouteAudit[] {
-    return this.index.entries().map((entry) => this.entry(entry));
+    return this.index.current.entries().map(entry);
   }
 
   /**
@@ -79,7 +77,8 @@ export class CorsAudit {
    *   adapter trusts, `X-Forwarded-Host`); only host-bound controllers (`@Controller({ host })`) look at it
    */
   routeFor(method: string, path: string, host?: string): CorsRouteAudit {
-    return this.entry(this.index.entries()[this.index.lookup(method, path, host).entry]);
+    const snapshot = this.index.current;
+    return entry(snapshot.entries()[snapshot.lookup(method, path, host).entry]);
   }
 
   /** The same as a plain-text table, one line per route. */
@@ -103,16 +102,16 @@ export class CorsAudit {
       )
       .join('\n');
   }
+}
 
-  private entry({ method, path, hosts, handler, policy }: IndexEntry): CorsRouteAudit {
-    return {
-      method,
-      path,
-      ...(hosts === undefined ? {} : { hosts: hosts.map(String) }),
-      handler,
-      ...describe(policy, this.policies.sourcesForAudit(policy)),
-    };
-  }
+function entry({ method, path, hosts, handler, policy }: IndexEntry): CorsRouteAudit {
+  return {
+    method,
+    path,
+    ...(hosts === undefined ? {} : { hosts: hosts.map(String) }),
+    handler,
+    ...describe(policy, policy.sources),
+  };
 }
 
 function describe(

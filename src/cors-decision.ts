@@ -14,13 +14,17 @@ export interface CorsDecision {
   origin: string;
   /** Whether each candidate allows the origin, as the front door found. */
   originAllowed: readonly boolean[];
+  /**
+   * The policy of a handler under the configuration the front door decided with, which `reconfigure()` may since have
+   * replaced: the request is finished under the one it started with.
+   */
+  policyOf(controller: Type, handler: Function): CorsPolicy;
   /** The app's own answers, as the guard is shared by every app built from the same controllers. */
   app: DecidingApp;
 }
 
 /** What the guard asks of the app whose front door left the decision. */
 export interface DecidingApp {
-  policyOf(controller: Type, handler: Function): CorsPolicy;
   isOriginAllowed(policy: CorsPolicy, origin: string, request: IncomingMessage): boolean | Promise<boolean>;
   report(rejection: CorsRejection): void;
   refusal(reason: PreflightRejection): Error;

@@ -5,9 +5,9 @@ import type { AdapterBinding, FrontDoorHandler, Next } from './adapters/adapter-
 import { putFirst } from './adapters/node-server.js';
 import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import { type DecidingApp, leaveDecision } from './cors-decision.js';
-import { CorsPolicies } from './cors-policies.service.js';
 import { CorsRejections } from './cors-rejections.service.js';
 import { CorsRoutes } from './cors-routes.service.js';
+import type { CorsSnapshot } from './cors-snapshot.js';
 import { HeaderOverrides } from './header-overrides.js';
 import { globalExceptionHandler } from './nest-internals.js';
 import { pathOf } from './node-request.js';
@@ -28,6 +28,8 @@ interface Exchange {
   request: IncomingMessage;
   response: ServerResponse;
   next: Next;
+  /** The configuration the request is decided with, to the end. */
+  snapshot: CorsSnapshot;
   target: RouteTarget;
   origin: string;
   preflight: boolean;
@@ -54,13 +56,11 @@ export class CorsFrontDoor {
     private readonly origins: OriginChecks,
     private readonly rejections: CorsRejections,
     private readonly overrides: HeaderOverrides,
-    policies: CorsPolicies,
     private readonly modules: ModulesContainer,
     private readonly config: ApplicationConfig,
     private readonly adapterHost: HttpAdapterHost,
   ) {
     this.app = {
-      policyOf: (controller, handler) => policies.forHandler(controller, handler),
       isOriginAllowed: (policy, origin, request) => origins.isAllowed(policy, origin, request),
       report: (rejection) => rejections.report(rejection),
       refusal: (reason) => rejections.refusal(reason),
@@ -98,10 +98,8 @@ export class CorsFrontDoor {
     const { headers } = request;
     const method = request.method ?? 'GET';
     const preflight = isPreflight(method, headers);
-    const target = this.routes.forRequest(
-      preflight ? String(headers['access-control-request-method']) : method,
-      request,
-    );
+    const snapshot = this.routes.current;
+    const target = snapshot.forRequest(preflight ? String(headers['access-control-request-method']) : method, request);
     const { candidates } = target;
     const vary = preflight ? candidates.preflightVary : candidates.vary;
     const origin = requestOrigin(headers);
@@ -111,7 +109,7 @@ export class CorsFrontDoor {
       return next();
     }
 
-    const exchange: Exchange = { request, response, next, target, origin, preflight };
+    const exchange: Exchange = { request, response, next, snapshot, target, origin, preflight };
     const originAllowed = this.origins.allowedBy(candidates, origin, request);
     if (Array.isArray(originAllowed)) this.decide(exchange, originAllowed);
     else originAllowed.then((allowed) => this.decide(exchange, allowed)).catch(next);
@@ -122,7 +120,10 @@ export class CorsFrontDoor {
     else this.admit(exchange, originAllowed);
   }
 
-  private answerPreflight({ request, response, next, target, origin }: Exchange, originAllowed: boolean[]): void {
+  private answerPreflight(
+    { request, response, next, snapshot, target, origin }: Exchange,
+    originAllowed: boolean[],
+  ): void {
     const { candidates } = target;
     const { headers } = request;
     const requestMethod = String(headers['access-control-request-method']);
@@ -137,7 +138,7 @@ export class CorsFrontDoor {
     );
     const vary = candidates.preflightVary;
     if (!answer.accepted) {
-      const handler = this.routes.handlerOf(target, requestMethod, request);
+      const handler = snapshot.handlerOf(target, requestMethod, request);
       this.rejections.report({
         kind: 'preflight',
         reason: answer.reason,
@@ -161,10 +162,11 @@ export class CorsFrontDoor {
   }
 
   /** An actual cross-origin request: its headers, and its refusal where the policy enforces. */
-  private admit({ request, response, next, target, origin }: Exchange, originAllowed: boolean[]): void {
-    const refusal = this.settleActual(request, response, target, origin, originAllowed, request.method ?? 'GET');
+  private admit(exchange: Exchange, originAllowed: boolean[]): void {
+    const { request, response, next } = exchange;
+    const refusal = this.settleActual(exchange, originAllowed, request.method ?? 'GET');
     if (refusal !== undefined) return this.refuse(refusal, request, response, next);
-    if (this.binding.routesAfterMiddleware) this.watchMethod(request, response, origin);
+    if (this.binding.routesAfterMiddleware) this.watchMethod(exchange);
     next();
   }
 
@@ -173,10 +175,7 @@ export class CorsFrontDoor {
    * several handlers may run; returns the refusal where the policy refuses the request.
    */
   private settleActual(
-    request: IncomingMessage,
-    response: ServerResponse,
-    target: RouteTarget,
-    origin: string,
+    { request, response, snapshot, target, origin }: Exchange,
     originAllowed: readonly boolean[],
     method: string,
   ): Error | undefined {
@@ -188,14 +187,14 @@ export class CorsFrontDoor {
     // take: the guard of the handler that runs decides, unless every candidate would refuse the request, which is then
     // refused here, before the app runs.
     if ((candidates.policies.length > 1 || target.passesOn) && (chosen >= 0 || !candidates.allRefuse(method))) {
-      leaveDecision(request, { app: this.app, candidates, origin, originAllowed });
+      leaveDecision(request, { app: this.app, policyOf: snapshot.policyOf, candidates, origin, originAllowed });
       return undefined;
     }
     if (chosen >= 0) return undefined;
     const [policy] = candidates.policies;
     const reason = policy.rejectActual(originAllowed[0], method) as ActualRejection;
     const outcome = policy.disallowedOutcome(method);
-    const handler = this.routes.handlerOf(target, method, request);
+    const handler = snapshot.handlerOf(target, method, request);
     this.rejections.report({ kind: 'request', reason, outcome, origin, method, path: pathOf(request.url), handler });
     return outcome === 'refused' ? this.rejections.refusal(reason) : undefined;
   }
@@ -205,22 +204,25 @@ export class CorsFrontDoor {
    * routed with (`method-override`: `POST /admin?_method=DELETE`). The request is then decided again, for the method
    * and route it now has, and a refusal is thrown from the assignment, which the app's error handling turns into the
    * 403 (on Fastify, routing is done before any middleware runs, so the method it was decided with is the one routed).
+   * It is decided again under the configuration it was decided with.
    */
-  private watchMethod(request: IncomingMessage, response: ServerResponse, origin: string): void {
+  private watchMethod(exchange: Exchange): void {
+    const { request } = exchange;
     let decided = request.method;
     const assign = (method: string) => {
-      if (method !== decided) this.decideAgain(request, response, origin, method);
+      if (method !== decided) this.decideAgain(exchange, method);
       decided = method;
     };
     Object.defineProperty(request, 'method', { configurable: true, enumerable: true, get: () => decided, set: assign });
   }
 
-  private decideAgain(request: IncomingMessage, response: ServerResponse, origin: string, method: string): void {
-    const target = this.routes.forRequest(method, request);
+  private decideAgain(exchange: Exchange, method: string): void {
+    const { request, snapshot, origin } = exchange;
+    const target = snapshot.forRequest(method, request);
     const originAllowed = this.origins.allowedBy(target.candidates, origin, request);
     // An origin function that answers asynchronously cannot decide an assignment: the new method is refused.
     const refusal = Array.isArray(originAllowed)
-      ? this.settleActual(request, response, target, origin, originAllowed, method)
+      ? this.settleActual({ ...exchange, target }, originAllowed, method)
       : this.rejections.refusal('method not allowed');
     if (refusal !== undefined) throw refusal;
   }

@@ -1,39 +1,37 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type Type } from '@nestjs/common';
 import type { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
-import type { CorsPolicies } from './cors-policies.service.js';
 import { type DiscoveredGateway, discoverGateways, webSocketAdapterOf } from './nest-internals.js';
-import type { ConfigErrors } from './policy/cors-config.error.js';
 import type { CorsPolicy } from './policy/cors-policy.js';
 import { handshakePath } from './routing/gateway-table.js';
 import type { GatewayEndpoint } from './routing/route-index.js';
 
-/** A gateway the front door decides, with what the startup checks need of it. */
-export interface AppGateway extends GatewayEndpoint {
+/** A gateway the front door decides, with what its policy and the startup checks need of it. */
+export interface AppGateway extends Omit<GatewayEndpoint, 'policy'> {
+  /** The gateway class, whose `@Cors()` is its policy. */
+  type: Type;
   /** Whether its server also answers HTTP requests: socket.io with the polling transport (its default). */
   polls: boolean;
 }
 
 /**
- * The app's WebSocket gateways whose handshakes the front door decides: those Nest's `WsAdapter` or `IoAdapter` serves
- * on the app's HTTP server, each with the path its server takes handshakes at and its own `@Cors()` policy (a mistake
- * in it goes to `errors`). Warns at startup about the gateways it cannot decide, and about a gateway's own `cors`
- * option, as it does about `app.enableCors()`: two layers would disagree.
+ * The app's WebSocket gateways (`classes`: every one, whose `@Cors()` is validated wherever it is served), and those
+ * whose handshakes the front door decides (`decided`): those Nest's `WsAdapter` or `IoAdapter` serves on the app's
+ * HTTP server, each with the path its server takes handshakes at. Warns at startup about the gateways it cannot
+ * decide, and about a gateway's own `cors` option, as it does about `app.enableCors()`: two layers would disagree.
  */
 export function appGateways(
   modules: ModulesContainer,
   config: ApplicationConfig,
   server: unknown,
-  policies: CorsPolicies,
-  errors: ConfigErrors,
-): AppGateway[] {
+): { classes: Type[]; decided: AppGateway[] } {
   const discovered = discoverGateways(modules);
-  if (discovered.length === 0) return [];
+  const classes = discovered.map(({ gateway }) => gateway);
+  if (discovered.length === 0) return { classes, decided: [] };
   const logger = new Logger(CORS_LOGGER_CONTEXT);
   const adapter = webSocketAdapterOf(config);
   const gateways: AppGateway[] = [];
   for (const { gateway, port, options } of discovered) {
-    const policy = errors.check(() => policies.forGateway(gateway));
     if (options.cors !== undefined) logger.warn(ownCorsOption(gateway.name));
     if (port !== 0 || adapter === undefined || adapter.httpServer !== server) {
       logger.warn(ownServer(gateway.name, port));
@@ -47,17 +45,18 @@ export function appGateways(
         transport: adapter.transport,
         path: handshakePath(adapter.transport, options),
         handler: gateway.name,
-        policy,
+        type: gateway,
         polls,
       });
     }
   }
-  return gateways;
+  return { classes, decided: gateways };
 }
 
 /**
  * socket.io's polling transport sends every message with a POST: where a polling gateway's policy refuses POSTs, an
- * allowed origin's client that starts with polling (socket.io's default) never connects. Said once, at startup.
+ * allowed origin's client that starts with polling (socket.io's default) never connects. Said once per configuration,
+ * at startup and on `reconfigure()`.
  * `resolved` holds each gateway's policy as the index resolved it (its own, its `paths` entry's, or the global one).
  */
 export function warnOnRefusedPolling(gateways: readonly AppGateway[], resolved: readonly CorsPolicy[]): void {

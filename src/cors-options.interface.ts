@@ -163,7 +163,9 @@ export interface CorsRejection {
 export interface CorsModuleOptions extends CorsOptions {
   /**
    * Called for every rejection (`CorsRejection`), for metrics and structured logs. Called after the response is on its
-   * way, never awaited: a hook that throws, rejects or is slow is logged and never breaks or delays a response.
+   * way, never awaited: a hook that throws, rejects or is slow is logged and never breaks or delays a response. A
+   * `reconfigure()` that gives one replaces it; one that leaves it out keeps it (a configuration re-read from files has
+   * no functions).
    */
   onRejection?: (rejection: CorsRejection) => void | Promise<void>;
   /** Policies defined once, applied with `@Cors('name')` or `@Cors('name', overrides)`. */

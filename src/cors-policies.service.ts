@@ -6,17 +6,19 @@ import { CORS_MODULE_OPTIONS, CORS_OPTIONS, CORS_OVERRIDES } from './cors.module
 import type { CorsModuleOptions, CorsOptions, CorsOverrides } from './cors-options.interface.js';
 import type { DiscoveredRoute } from './nest-internals.js';
 import { ConfigErrors, CorsConfigError } from './policy/cors-config.error.js';
-import { CorsPolicy, mergePolicyLevels, type OptionSources, type PolicyLevel } from './policy/cors-policy.js';
+import { CorsPolicy, mergePolicyLevels, type PolicyLevel } from './policy/cors-policy.js';
+import { OriginFunctions } from './policy/origin-function.js';
 import type { Endpoint, PathEntry } from './routing/route-index.js';
 
 const REPLACED = 'overrideProvider(CORS_OPTIONS)';
 const OVERRIDDEN = 'overrideProvider(CORS_OVERRIDES)';
+const RECONFIGURED = 'reconfigure()';
 
 /**
- * Every CORS policy of the app, compiled and validated at bootstrap: the global one from `forRoot`, the named and path
- * ones, and one per distinct `@Cors()` combination. A policy resolves field by field: route `@Cors` > controller
- * `@Cors` > named policy > `forRoot` > defaults, each level followed by what a test overrides of it. Every mistake of a
- * bootstrap is reported together.
+ * Every CORS policy of the app under one configuration, compiled and validated: the global one from `forRoot`, the
+ * named and path ones, and one per distinct `@Cors()` combination. A policy resolves field by field: route `@Cors` >
+ * controller `@Cors` > named policy > `forRoot` > defaults, each level followed by what a test overrides of it. Every
+ * mistake of a bootstrap is reported together. Nest makes the one of the bootstrap; `reconfigured` another.
  */
 @Injectable()
 export class CorsPolicies {
@@ -32,31 +34,34 @@ export class CorsPolicies {
   private readonly compiled = new Map<CorsMetadata | undefined, Map<CorsMetadata | undefined, CorsPolicy>>();
   /** The last answer of `forHandler` for each handler, so a request does not read metadata again. */
   private readonly byHandler = new WeakMap<Function, { controller: Type; policy: CorsPolicy }>();
-  /** What opt-ins let through, each once however many policies inherit it: logged when the app initialises (`forRoutes`). */
+  /** What opt-ins let through, each once however many policies inherit it: logged once all are valid (`logWarnings`). */
   private readonly warned = new Set<string>();
   private readonly warnings: string[] = [];
+  /** What a test gave in place of `CORS_OPTIONS`, which applies over whatever the app is configured with. */
+  private readonly replaced: CorsModuleOptions | undefined;
+  /** The origin functions of these policies, with what they remember. */
+  readonly originFunctions = new OriginFunctions();
 
   /**
-   * @param configured the options `forRoot` was given, or `forRootAsync`'s factory returned
+   * @param configured the options `forRoot` was given, or `forRootAsync`'s factory returned, or `reconfigure()`
    * @param options the same, unless a test replaced them: then what it gave is one more level over `configured`
    * @param overrides what a test overrides of the global policy, named policies and routes
    */
   constructor(
     @Inject(CORS_MODULE_OPTIONS) configured: CorsModuleOptions | undefined,
     @Inject(CORS_OPTIONS) options: CorsModuleOptions | undefined,
-    @Optional() @Inject(CORS_OVERRIDES) overrides: CorsOverrides | undefined,
+    @Optional() @Inject(CORS_OVERRIDES) private readonly overrides: CorsOverrides | undefined,
     @Optional() @Inject(CORS_OPTIONS_SOURCE) private readonly source: string = 'forRoot',
     private readonly reflector: Reflector,
   ) {
-    const app = configured ?? {};
-    const replaced = options === configured ? {} : (options ?? {});
-    const { policies = {}, paths = [], onRejection: _onRejection, ...global } = app;
+    this.replaced = options === configured ? undefined : options;
+    const { policies = {}, paths = [], onRejection: _onRejection, ...global } = configured ?? {};
     const {
       policies: replacedPolicies = {},
       paths: replacedPaths,
-      onRejection: _replacedHook,
+      onRejection: _hook,
       ...replacedGlobal
-    } = replaced;
+    } = this.replaced ?? {};
     this.globalLevels = [
       { source, options: global },
       { source: REPLACED, options: replacedGlobal },
@@ -107,6 +112,14 @@ export class CorsPolicies {
     this.pathEntries = pathEntries;
   }
 
+  /**
+   * The policies of the same app configured with `options` instead (`reconfigure()`), named so in their errors: what
+   * a test replaced or overrides still applies over them, and their origin functions remember nothing yet.
+   */
+  reconfigured(options: CorsModuleOptions): CorsPolicies {
+    return new CorsPolicies(options, this.replaced ?? options, this.overrides, RECONFIGURED, this.reflector);
+  }
+
   /** Each controller route with its policy; a mistake in any `@Cors()` stops the bootstrap, all of them reported together. */
   forRoutes(routes: readonly DiscoveredRoute[]): Endpoint[] {
     const errors = new ConfigErrors();
@@ -134,9 +147,12 @@ export class CorsPolicies {
       });
     }
     errors.throwIfAny();
-    // Logged now rather than when the options were compiled: by now the app's own logger is in place, in every bootstrap.
-    for (const warning of this.warnings.splice(0)) new Logger(CORS_LOGGER_CONTEXT).warn(warning);
     return endpoints;
+  }
+
+  /** Logs what opt-ins let through, once the whole configuration is valid and the app's own logger is in place. */
+  logWarnings(): void {
+    for (const warning of this.warnings.splice(0)) new Logger(CORS_LOGGER_CONTEXT).warn(warning);
   }
 
   /**
@@ -146,14 +162,6 @@ export class CorsPolicies {
   forGateway(gateway: Type): CorsPolicy | undefined {
     const onClass = this.reflector.get<CorsMetadata | undefined>(CORS_METADATA, gateway);
     return onClass === undefined ? undefined : this.compileLevels(this.levels(gateway.name, onClass), gateway.name);
-  }
-
-  /**
-   * Where each field of `policy` came from, for the audit. The global policy is compiled without sources (its errors
-   * name `forRoot` anyway): each field it sets comes from `forRoot` (or `forRootAsync`).
-   */
-  sourcesForAudit(policy: CorsPolicy): OptionSources {
-    return policy.sources;
   }
 
   /** The policy of a controller method: route `@Cors` > controller `@Cors` > named policy > `forRoot` > defaults. */
@@ -233,7 +241,7 @@ export class CorsPolicies {
     );
     const named =
       overrides.length === 0 ? location : `${location} (with ${overrides.map((level) => level.source).join(', ')})`;
-    const policy = CorsPolicy.compile(options, named, sources);
+    const policy = CorsPolicy.compile(options, named, sources, this.originFunctions);
     for (const warning of policy.warnings) {
       if (this.warned.has(warning)) continue;
       this.warned.add(warning);

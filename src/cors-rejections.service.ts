@@ -20,14 +20,22 @@ const MESSAGES: Record<CorsRejection['outcome'], string> = {
 @Injectable()
 export class CorsRejections {
   private readonly logger = new Logger(CORS_LOGGER_CONTEXT);
-  private readonly onRejection: CorsModuleOptions['onRejection'];
+  private onRejection: CorsModuleOptions['onRejection'];
+  /** The hook of a test that replaced `CORS_OPTIONS`: it stays whatever the app is configured with. */
+  private readonly replacedHook: CorsModuleOptions['onRejection'];
 
   /** A test that replaces `CORS_OPTIONS` without an `onRejection` keeps the app's (see `CORS_OPTIONS`). */
   constructor(
     @Inject(CORS_OPTIONS) options: CorsModuleOptions | undefined,
     @Inject(CORS_MODULE_OPTIONS) configured: CorsModuleOptions | undefined,
   ) {
-    this.onRejection = options?.onRejection ?? configured?.onRejection;
+    this.replacedHook = options === configured ? undefined : options?.onRejection;
+    this.onRejection = this.replacedHook ?? configured?.onRejection;
+  }
+
+  /** The hook of a new configuration (`reconfigure()`), where it has one; else the one in place stays. */
+  reconfigure(onRejection: CorsModuleOptions['onRejection']): void {
+    if (onRejection !== undefined) this.onRejection = this.replacedHook ?? onRejection;
   }
 
   /** The body of a rejected preflight's 403: the reason, never the policy. */

@@ -1,43 +1,51 @@
 import type { IncomingMessage } from 'node:http';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type Type } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { AdapterBinding } from './adapters/adapter-binding.js';
 import { CorsGuard } from './cors.guard.js';
-import { appGateways, warnOnRefusedPolling } from './cors-gateways.js';
+import { type AppGateway, appGateways, warnOnRefusedPolling } from './cors-gateways.js';
+import type { CorsModuleOptions } from './cors-options.interface.js';
 import { CorsPolicies } from './cors-policies.service.js';
-import { discoverRoutes, guardFirst, pathToRegexpSyntax } from './nest-internals.js';
+import { CorsSnapshot } from './cors-snapshot.js';
+import { type DiscoveredRoute, discoverRoutes, guardFirst, pathToRegexpSyntax } from './nest-internals.js';
 import { hostOf, pathOf } from './node-request.js';
 import { ConfigErrors } from './policy/cors-config.error.js';
 import { isPreflight } from './policy/request-facts.js';
-import {
-  type Endpoint,
-  type GatewayEndpoint,
-  type IndexEntry,
-  RouteIndex,
-  type RouteTarget,
-} from './routing/route-index.js';
+import { type Endpoint, type GatewayEndpoint, RouteIndex } from './routing/route-index.js';
 
 /** The one guard every handler a preflight cannot tell apart shares (see `CorsGuard`). */
 const VERSIONED_HANDLER_GUARD = new CorsGuard();
 
+/** What the app serves, discovered once at bootstrap: only the policies of it change with `reconfigure`. */
+interface Discovered {
+  routes: readonly DiscoveredRoute[];
+  /** Every gateway class, and those whose handshakes the front door decides. */
+  gateways: { classes: readonly Type[]; decided: readonly AppGateway[] };
+}
+
 /**
- * The app's routes and their policies, once Nest has them: built at bootstrap (`build`), then asked by the front door
- * for each request and by the audit. Before it is built, or on an adapter nestjs-cors does not support, every request
- * gets the global policy.
+ * The app's routes and their policies, once Nest has them: built at bootstrap (`build`), rebuilt on the same routes
+ * for each new configuration (`reconfigure`), and read by the front door for each request and by the audit through
+ * the current snapshot. Before it is built, or on an adapter nestjs-cors does not support, every request gets the
+ * global policy.
  */
 @Injectable()
 export class CorsRoutes {
-  private index: RouteIndex;
+  /** What requests are decided with from now on: each request reads it once (see `CorsSnapshot`). */
+  current: CorsSnapshot;
   private binding: AdapterBinding | undefined;
+  private discovered: Discovered | undefined;
   private readonly adapterHostOf = (request: IncomingMessage) => this.binding?.hostOf(request) ?? request.headers.host;
+  /** The host the request addressed, as the adapter believes it (behind a proxy it trusts, `X-Forwarded-Host`). */
+  readonly hostOf = (request: IncomingMessage): string | undefined => hostOf(request, this.adapterHostOf);
 
   constructor(
-    private readonly policies: CorsPolicies,
+    policies: CorsPolicies,
     private readonly modules: ModulesContainer,
     private readonly config: ApplicationConfig,
     private readonly adapterHost: HttpAdapterHost,
   ) {
-    this.index = this.indexOf([], [], undefined);
+    this.current = this.snapshotOf(policies);
   }
 
   /**
@@ -48,38 +56,23 @@ export class CorsRoutes {
    */
   build(binding: AdapterBinding | undefined): void {
     this.binding = binding;
-    const errors = new ConfigErrors();
     const adapter = this.adapterHost.httpAdapter;
-    const endpoints =
-      errors.check(() => this.policies.forRoutes(discoverRoutes(this.modules, this.config, adapter))) ?? [];
-    const gateways = appGateways(this.modules, this.config, adapter?.getHttpServer(), this.policies, errors);
-    errors.throwIfAny();
-    this.index = this.indexOf(endpoints, gateways, binding);
-    warnOnRefusedPolling(
-      gateways,
-      this.index.entries.slice(endpoints.length, endpoints.length + gateways.length).map(({ policy }) => policy),
-    );
-    for (const handler of this.index.guardedHandlers) guardFirst(handler, VERSIONED_HANDLER_GUARD);
+    this.discovered = {
+      routes: discoverRoutes(this.modules, this.config, adapter),
+      gateways: appGateways(this.modules, this.config, adapter?.getHttpServer()),
+    };
+    this.current = this.snapshotOf(this.current.policies);
+    for (const handler of this.current.index.guardedHandlers) guardFirst(handler, VERSIONED_HANDLER_GUARD);
   }
 
-  /** What a request for `method` (a preflight's announced one) reaches. */
-  forRequest(method: string, request: IncomingMessage): RouteTarget {
-    return this.index.forRequest(method, request, () => this.hostOf(request));
-  }
-
-  /** What an upgrade (a WebSocket handshake) reaches: its gateway, else its `paths` entry, else the rest. */
-  forUpgrade(request: IncomingMessage): RouteTarget {
-    return this.index.forUpgrade(request.url ?? '/');
-  }
-
-  /** The `Controller.method` of a rejected request's target (`UPGRADE` for an upgrade), where a route or gateway serves it. */
-  handlerOf(target: RouteTarget, method: string, request: IncomingMessage): string | undefined {
-    return this.index.handlerOf(target, method, request, () => this.hostOf(request));
-  }
-
-  /** What a request for `method` at `target` on `host` reaches (see `CorsAudit.routeFor`). */
-  lookup(method: string, target: string, host?: string): RouteTarget {
-    return this.index.lookup(method, target, host);
+  /**
+   * Compiles `options` over the routes and gateways of the bootstrap, validated as `forRoot`'s are, and makes them what
+   * requests are decided with; on any mistake it throws the `CorsConfigError` and nothing changes. The guards stay as
+   * `build` gave them: which handlers need one depends on which `@Cors()` and test overrides they have, never on the
+   * options (handlers of one version group share a compiled policy exactly when they share those), and so does not change.
+   */
+  reconfigure(options: CorsModuleOptions): void {
+    this.current = this.snapshotOf(this.current.policies.reconfigured(options));
   }
 
   /**
@@ -92,38 +85,44 @@ export class CorsRoutes {
       ? String(request.headers['access-control-request-method'])
       : method;
     const target = this.binding?.targetOf(request) ?? request.url ?? '/';
-    const { entry } = this.index.lookup(routed, target, this.hostOf(request));
-    return entry < this.index.entries.length - 1 ? this.index.entries[entry].path : pathOf(target);
+    const snapshot = this.current;
+    const { entry } = snapshot.lookup(routed, target, this.hostOf(request));
+    const entries = snapshot.entries();
+    return entry < entries.length - 1 ? entries[entry].path : pathOf(target);
   }
 
-  /** Every controller route, `paths` entry and the rest, with its policy, in the order the index tries them. */
-  entries(): readonly IndexEntry[] {
-    return this.index.entries;
-  }
-
-  /** The host the request addressed, as the adapter believes it (behind a proxy it trusts, `X-Forwarded-Host`). */
-  hostOf(request: IncomingMessage): string | undefined {
-    return hostOf(request, this.adapterHostOf);
+  /** `policies` over what the app serves; before the bootstrap has discovered it, over nothing yet. */
+  private snapshotOf(policies: CorsPolicies): CorsSnapshot {
+    if (this.discovered === undefined) return new CorsSnapshot(policies, this.indexOf(policies, [], []), this.hostOf);
+    const { routes, gateways } = this.discovered;
+    const errors = new ConfigErrors();
+    const endpoints = errors.check(() => policies.forRoutes(routes)) ?? [];
+    const gatewayPolicies = new Map(
+      gateways.classes.map((type) => [type, errors.check(() => policies.forGateway(type))]),
+    );
+    errors.throwIfAny();
+    const decided = gateways.decided.map((gateway) => ({ ...gateway, policy: gatewayPolicies.get(gateway.type) }));
+    const index = this.indexOf(policies, endpoints, decided);
+    const gatewaysAt = endpoints.length;
+    warnOnRefusedPolling(
+      gateways.decided,
+      index.entries.slice(gatewaysAt, gatewaysAt + decided.length).map(({ policy }) => policy),
+    );
+    policies.logWarnings();
+    return new CorsSnapshot(policies, index, this.hostOf);
   }
 
   private indexOf(
+    policies: CorsPolicies,
     endpoints: readonly Endpoint[],
     gateways: readonly GatewayEndpoint[],
-    binding: AdapterBinding | undefined,
   ): RouteIndex {
     // Without a binding no request reaches the front door; the audit still lists the routes, matched plainly.
-    const routing = binding ?? {
+    const routing = this.binding ?? {
       routingPath: (target: string) => target,
       pathMatching: () => ({ caseSensitive: true, ignoreTrailingSlash: false }),
       hostOf: () => undefined,
     };
-    return new RouteIndex(
-      endpoints,
-      gateways,
-      this.policies.pathEntries,
-      this.policies.global,
-      routing,
-      pathToRegexpSyntax,
-    );
+    return new RouteIndex(endpoints, gateways, policies.pathEntries, policies.global, routing, pathToRegexpSyntax);
   }
 }

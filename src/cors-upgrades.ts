@@ -5,6 +5,7 @@ import { answerUpgrade, gateUpgrades } from './adapters/node-server.js';
 import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import { CorsRejections } from './cors-rejections.service.js';
 import { CorsRoutes } from './cors-routes.service.js';
+import type { CorsSnapshot } from './cors-snapshot.js';
 import { pathOf } from './node-request.js';
 import { OriginChecks } from './origin-checks.service.js';
 import type { CorsPolicy } from './policy/cors-policy.js';
@@ -15,6 +16,7 @@ import { type RouteTarget, UPGRADE } from './routing/route-index.js';
 interface Handshake {
   request: IncomingMessage;
   socket: Duplex;
+  snapshot: CorsSnapshot;
   target: RouteTarget;
   policy: CorsPolicy;
   origin: string;
@@ -49,10 +51,11 @@ export class CorsUpgrades {
     const { headers } = request;
     const origin = requestOrigin(headers);
     if (origin === undefined || !isCrossOrigin(origin, headers, () => this.routes.hostOf(request))) return true;
-    const target = this.routes.forUpgrade(request);
+    const snapshot = this.routes.current;
+    const target = snapshot.forUpgrade(request);
     const [policy] = target.candidates.policies;
     const allowed = this.origins.isAllowed(policy, origin, request);
-    const handshake: Handshake = { request, socket, target, policy, origin };
+    const handshake: Handshake = { request, socket, snapshot, target, policy, origin };
     return typeof allowed === 'boolean'
       ? this.settle(handshake, allowed)
       : allowed.then((answer) => this.settle(handshake, answer));
@@ -67,11 +70,11 @@ export class CorsUpgrades {
     answerUpgrade(socket, 500, 'Internal Server Error');
   };
 
-  private settle({ request, socket, target, policy, origin }: Handshake, allowed: boolean): boolean {
+  private settle({ request, socket, snapshot, target, policy, origin }: Handshake, allowed: boolean): boolean {
     if (allowed) return true;
     const reason = 'origin not allowed';
     const outcome = policy.reportOnly ? 'reported' : 'refused';
-    const handler = this.routes.handlerOf(target, UPGRADE, request);
+    const handler = snapshot.handlerOf(target, UPGRADE, request);
     this.rejections.report({
       kind: 'upgrade',
       reason,

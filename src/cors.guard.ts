@@ -19,7 +19,7 @@ export class CorsGuard implements CanActivate {
     const decision = decisionOf(request);
     if (decision === undefined) return true;
     const { app, candidates, origin, originAllowed } = decision;
-    const policy = app.policyOf(context.getClass(), context.getHandler());
+    const policy = decision.policyOf(context.getClass(), context.getHandler());
     const method = request.method ?? 'GET';
 
     const settle = (allowed: boolean) => {

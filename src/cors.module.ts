@@ -16,6 +16,7 @@ import {
 import type { CorsModuleOptions } from './cors-options.interface.js';
 import { CorsRejections } from './cors-rejections.service.js';
 import { CorsPolicies } from './cors-policies.service.js';
+import { CorsReconfigurer } from './cors-reconfigurer.service.js';
 import { CorsRoutes } from './cors-routes.service.js';
 import { CorsUpgrades } from './cors-upgrades.js';
 import { HeaderOverrides } from './header-overrides.js';
@@ -47,8 +48,9 @@ import { CorsConfigError } from './policy/cors-config.error.js';
     CorsFrontDoor,
     CorsUpgrades,
     CorsAudit,
+    CorsReconfigurer,
   ],
-  exports: [CORS_OPTIONS, CorsAudit],
+  exports: [CORS_OPTIONS, CorsAudit, CorsReconfigurer],
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {
   /** How the app's adapter routes and where the front door goes in it; none for an adapter nestjs-cors does not support. */

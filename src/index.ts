@@ -2,6 +2,7 @@ export { CorsAudit, type CorsRouteAudit } from './cors-audit.service.js';
 export { Cors } from './cors.decorator.js';
 export { CorsModule } from './cors.module.js';
 export { CORS_OPTIONS, CORS_OVERRIDES } from './cors.module-definition.js';
+export { CorsReconfigurer } from './cors-reconfigurer.service.js';
 export type {
   CorsEnforce,
   CorsModuleOptions,

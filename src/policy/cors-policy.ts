@@ -1,6 +1,7 @@
 import type { CorsEnforce, CorsOptions, CorsRejectionReason } from '../cors-options.interface.js';
 import { CorsConfigError } from './cors-config.error.js';
 import { isToken, parseHeaderList } from './http-tokens.js';
+import type { OriginFunctions } from './origin-function.js';
 import { OriginMatcher } from './origin-matcher.js';
 import { OriginFindings } from './origin-safety.js';
 import { CORS_DEFAULTS, type OptionSources, type ResolvedCorsOptions, validateOptions } from './validate-options.js';
@@ -77,13 +78,19 @@ export class CorsPolicy {
 
   /**
    * Validates `options` (merged with the defaults) and compiles them; throws one `CorsConfigError` naming `location`
-   * with every problem found, and where a conflicting field was inherited from (`sources`).
+   * with every problem found, and where a conflicting field was inherited from (`sources`). A function origin shares
+   * its calls and answers with the other policies compiled with the same `originFunctions` (those of one app).
    */
-  static compile(options: CorsOptions, location: string, sources: OptionSources = {}): CorsPolicy {
+  static compile(
+    options: CorsOptions,
+    location: string,
+    sources: OptionSources = {},
+    originFunctions?: OriginFunctions,
+  ): CorsPolicy {
     const resolved = { ...CORS_DEFAULTS, ...options };
     const problems = validateOptions(resolved, location, sources);
     const findings = new OriginFindings(resolved);
-    const origins = OriginMatcher.check(resolved.origin, findings, resolved);
+    const origins = OriginMatcher.check(resolved.origin, findings, resolved, originFunctions);
     const error = CorsConfigError.of(location, [...problems, ...findings.problems]);
     if (error !== undefined || origins === undefined) throw error;
     return new CorsPolicy(resolved, origins, sources);

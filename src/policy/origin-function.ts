@@ -33,12 +33,44 @@ export class OriginTimeoutError extends Error {
 }
 
 /**
- * The shared instances, by function object, then key function, then TTL and timeout: every policy with the same
- * function and options (typically the controllers that inherit `forRoot`'s function) asks through one instance, so the
- * cache bound and the one call per key hold for all of them together, not for each policy. Policies whose options
- * differ get an instance of their own: an answer is only reused under the key, TTL and timeout it was obtained with.
+ * The origin functions of one configuration of an app, by function object, then key function, then TTL and timeout:
+ * every policy with the same function and options (typically the controllers that inherit `forRoot`'s function) asks
+ * through one instance, so the cache bound and the one call per key hold for all of them together, not for each
+ * policy. Policies whose options differ get an instance of their own: an answer is only reused under the key, TTL and
+ * timeout it was obtained with. A new configuration (`reconfigure()`) compiles with a registry of its own, so that no
+ * answer remembered, and no call in flight, under the old one decides a request under the new one.
  */
-const shared = new WeakMap<CorsOriginFunction, Map<OriginCacheKey | undefined, Map<string, SharedOriginFunction>>>();
+export class OriginFunctions {
+  private readonly byFunction = new Map<
+    CorsOriginFunction,
+    Map<OriginCacheKey | undefined, Map<string, SharedOriginFunction>>
+  >();
+
+  for(
+    fn: CorsOriginFunction,
+    { originCacheTtl, originTimeout, originCacheKey }: OriginFunctionOptions,
+  ): SharedOriginFunction {
+    let byCacheKey = this.byFunction.get(fn);
+    if (byCacheKey === undefined) this.byFunction.set(fn, (byCacheKey = new Map()));
+    let byTimes = byCacheKey.get(originCacheKey);
+    if (byTimes === undefined) byCacheKey.set(originCacheKey, (byTimes = new Map()));
+    const times = `${originCacheTtl}/${originTimeout}`;
+    let instance = byTimes.get(times);
+    if (instance === undefined) {
+      byTimes.set(
+        times,
+        (instance = new SharedOriginFunction(fn, originCacheKey, originCacheTtl * 1000, originTimeout)),
+      );
+    }
+    return instance;
+  }
+
+  /** Forgets the answers remembered for `origin` (every origin without one), and its calls in flight. */
+  forget(origin?: string): void {
+    for (const byCacheKey of this.byFunction.values())
+      for (const byTimes of byCacheKey.values()) for (const instance of byTimes.values()) instance.forget(origin);
+  }
+}
 
 /**
  * An origin function with its timeout, its lookups in flight and, with `originCacheTtl`, its answers. An answer
@@ -52,32 +84,13 @@ export class SharedOriginFunction {
   /** A function declared with a request parameter, and no key to say what of the request it reads. */
   private readonly answersEachRequest: boolean;
 
-  private constructor(
+  constructor(
     private readonly fn: CorsOriginFunction,
     private readonly cacheKey: OriginCacheKey | undefined,
     private readonly ttlMs: number,
     private readonly timeoutMs: number,
   ) {
     this.answersEachRequest = cacheKey === undefined && fn.length >= 2;
-  }
-
-  static for(
-    fn: CorsOriginFunction,
-    { originCacheTtl, originTimeout, originCacheKey }: OriginFunctionOptions,
-  ): SharedOriginFunction {
-    let byCacheKey = shared.get(fn);
-    if (byCacheKey === undefined) shared.set(fn, (byCacheKey = new Map()));
-    let byTimes = byCacheKey.get(originCacheKey);
-    if (byTimes === undefined) byCacheKey.set(originCacheKey, (byTimes = new Map()));
-    const times = `${originCacheTtl}/${originTimeout}`;
-    let instance = byTimes.get(times);
-    if (instance === undefined) {
-      byTimes.set(
-        times,
-        (instance = new SharedOriginFunction(fn, originCacheKey, originCacheTtl * 1000, originTimeout)),
-      );
-    }
-    return instance;
   }
 
   /**
@@ -95,9 +108,34 @@ export class SharedOriginFunction {
     if (inFlight !== undefined) return inFlight;
     const answer = this.call(origin, request);
     if (typeof answer === 'boolean') return this.remember(key, answer);
-    const lookup = answer.then((allowed) => this.remember(key, allowed)).finally(() => this.pending.delete(key));
+    const lookup: Promise<boolean> = answer.then(
+      (allowed) => (this.settled(key, lookup) ? this.remember(key, allowed) : allowed),
+      (error: unknown) => {
+        this.settled(key, lookup);
+        throw error;
+      },
+    );
     this.pending.set(key, lookup);
     return lookup;
+  }
+
+  /**
+   * Forgets the answers remembered for `origin` (every origin without one), and its calls in flight: a request that
+   * comes later asks the function again, and what a call in flight answers is not remembered, as it may have read
+   * what was just changed. The requests already waiting for that call still get its answer.
+   */
+  forget(origin?: string): void {
+    for (const table of [this.answers, this.pending]) {
+      if (origin === undefined) table.clear();
+      else for (const key of table.keys()) if (key === origin || key.startsWith(`${origin} `)) table.delete(key);
+    }
+  }
+
+  /** Whether `lookup` is still the call in flight for `key` (nothing forgot it); it is not in flight any more. */
+  private settled(key: string, lookup: Promise<boolean>): boolean {
+    if (this.pending.get(key) !== lookup) return false;
+    this.pending.delete(key);
+    return true;
   }
 
   /**

@@ -1,7 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { CorsOrigin } from '../cors-options.interface.js';
 import { CorsConfigError } from './cors-config.error.js';
-import { ORIGIN_FUNCTION_DEFAULTS, type OriginFunctionOptions, SharedOriginFunction } from './origin-function.js';
+import {
+  ORIGIN_FUNCTION_DEFAULTS,
+  type OriginFunctionOptions,
+  OriginFunctions,
+  type SharedOriginFunction,
+} from './origin-function.js';
 import { OriginFindings, type OriginSafety, SAFE_BY_DEFAULT } from './origin-safety.js';
 import { checkExactOrigin, type OriginPattern, parsePattern, SERIALIZED_ORIGIN } from './origin-syntax.js';
 import { checkRegExpOrigin } from './regexp-origin.js';
@@ -37,15 +42,19 @@ export class OriginMatcher {
     return matcher;
   }
 
-  /** Checks an `origin` option into `findings`: the matcher, or `undefined` where it has problems. */
+  /**
+   * Checks an `origin` option into `findings`: the matcher, or `undefined` where it has problems. A function origin
+   * shares its calls and answers with the other policies compiled with the same `originFunctions`.
+   */
   static check(
     origin: CorsOrigin,
     findings: OriginFindings,
     settings: Partial<OriginSettings> = {},
+    originFunctions = new OriginFunctions(),
   ): OriginMatcher | undefined {
     if (origin === '*') return new OriginMatcher(true, new Set(), [], [], undefined, []);
     if (typeof origin === 'function') {
-      const fn = SharedOriginFunction.for(origin, { ...ORIGIN_FUNCTION_DEFAULTS, ...settings });
+      const fn = originFunctions.for(origin, { ...ORIGIN_FUNCTION_DEFAULTS, ...settings });
       return new OriginMatcher(false, new Set(), [], [], fn, []);
     }
     if ((origin as unknown) === true) {

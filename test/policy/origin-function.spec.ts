@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it, jest } from '@jest/globals';
+import type { CorsOptions } from '../../src/index.js';
 import { CorsPolicy } from '../../src/policy/cors-policy.js';
-import { OriginTimeoutError } from '../../src/policy/origin-function.js';
+import { OriginFunctions, OriginTimeoutError } from '../../src/policy/origin-function.js';
 import { OriginMatcher } from '../../src/policy/origin-matcher.js';
 
 /** The matcher only hands the request on to a function origin. */
@@ -151,12 +152,57 @@ describe('originCacheTtl', () => {
     expect(await later).toBe(false);
   });
 
-  it('is one cache for every policy with the same function, TTL and timeout, with one bound for all', () => {
+  it('forgets one origin, or every one, when told', () => {
+    const allowed = new Set(['https://a.test', 'https://b.test']);
+    const { calls, fn } = counting((origin) => allowed.has(origin));
+    const app = new OriginFunctions();
+    const matcher = CorsPolicy.compile({ origin: fn, originCacheTtl: 60 }, 'forRoot', {}, app).origins;
+    expect([matcher.matches('https://a.test', nodeRequest), matcher.matches('https://b.test', nodeRequest)]).toEqual([
+      true,
+      true,
+    ]);
+    allowed.clear();
+    expect(matcher.matches('https://a.test', nodeRequest)).toBe(true);
+    app.forget('https://a.test');
+    expect(matcher.matches('https://a.test', nodeRequest)).toBe(false);
+    expect(matcher.matches('https://b.test', nodeRequest)).toBe(true);
+    app.forget();
+    expect(matcher.matches('https://b.test', nodeRequest)).toBe(false);
+    expect(calls).toEqual(['https://a.test', 'https://b.test', 'https://a.test', 'https://b.test']);
+  });
+
+  it('forgets a call in flight: later requests ask again, and its answer, read before the change, is not remembered', async () => {
+    const allowed = new Set(['https://a.test']);
+    const answers: Array<() => void> = [];
+    const { calls, fn } = counting((origin) => {
+      const answer = allowed.has(origin);
+      return new Promise<boolean>((resolve) => answers.push(() => resolve(answer)));
+    });
+    const app = new OriginFunctions();
+    const matcher = CorsPolicy.compile({ origin: fn, originCacheTtl: 60 }, 'forRoot', {}, app).origins;
+    const before = matcher.matches('https://a.test', nodeRequest);
+    allowed.clear();
+    app.forget('https://a.test');
+    const after = matcher.matches('https://a.test', nodeRequest);
+    expect(calls).toHaveLength(2);
+    const [answerBefore, answerAfter] = answers;
+    answerAfter();
+    expect(await after).toBe(false);
+    answerBefore();
+    expect(await before).toBe(true);
+    expect(matcher.matches('https://a.test', nodeRequest)).toBe(false);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('is one cache for every policy of an app with the same function, TTL and timeout, with one bound for all', () => {
     const { calls, fn } = counting(() => true);
-    const global = CorsPolicy.compile({ origin: fn, originCacheTtl: 60 }, 'forRoot').origins;
+    const app = new OriginFunctions();
+    const global = CorsPolicy.compile({ origin: fn, originCacheTtl: 60 }, 'forRoot', {}, app).origins;
     const users = CorsPolicy.compile(
       { origin: fn, originCacheTtl: 60, methods: ['POST'] },
       'UsersController.create',
+      {},
+      app,
     ).origins;
     global.matches('https://a.test', nodeRequest);
     users.matches('https://a.test', nodeRequest);
@@ -173,16 +219,28 @@ describe('originCacheTtl', () => {
 
   it('is a separate cache for a policy whose TTL or timeout differs', () => {
     const { calls, fn } = counting(() => true);
-    CorsPolicy.compile({ origin: fn, originCacheTtl: 60 }, 'forRoot').origins.matches('https://a.test', nodeRequest);
-    CorsPolicy.compile({ origin: fn, originCacheTtl: 30 }, 'UsersController.create').origins.matches(
-      'https://a.test',
-      nodeRequest,
-    );
-    CorsPolicy.compile({ origin: fn, originCacheTtl: 60, originTimeout: 50 }, 'UsersController.list').origins.matches(
-      'https://a.test',
-      nodeRequest,
-    );
+    const app = new OriginFunctions();
+    const ask = (options: CorsOptions) =>
+      CorsPolicy.compile({ origin: fn, ...options }, 'forRoot', {}, app).origins.matches('https://a.test', nodeRequest);
+    ask({ originCacheTtl: 60 });
+    ask({ originCacheTtl: 30 });
+    ask({ originCacheTtl: 60, originTimeout: 50 });
+    ask({ originCacheTtl: 60 });
     expect(calls).toHaveLength(3);
+  });
+
+  it('is a separate cache for each app, or configuration of one (reconfigure)', () => {
+    const { calls, fn } = counting(() => true);
+    const ask = (app: OriginFunctions) =>
+      CorsPolicy.compile({ origin: fn, originCacheTtl: 60 }, 'forRoot', {}, app).origins.matches(
+        'https://a.test',
+        nodeRequest,
+      );
+    const before = new OriginFunctions();
+    ask(before);
+    ask(before);
+    ask(new OriginFunctions());
+    expect(calls).toHaveLength(2);
   });
 });
 
@@ -277,15 +335,25 @@ describe('function origins that read the request', () => {
   it('share through one cache for every policy with the same key function, and a separate one for another key function', () => {
     const calls: string[] = [];
     const fn = (origin: string, req: IncomingMessage) => (calls.push(`${req.headers.host}`), origin === ORIGIN);
-    const global = CorsPolicy.compile({ origin: fn, originCacheTtl: 60, originCacheKey: byHost }, 'forRoot').origins;
+    const app = new OriginFunctions();
+    const global = CorsPolicy.compile(
+      { origin: fn, originCacheTtl: 60, originCacheKey: byHost },
+      'forRoot',
+      {},
+      app,
+    ).origins;
     const users = CorsPolicy.compile(
       { origin: fn, originCacheTtl: 60, originCacheKey: byHost, methods: ['POST'] },
       'UsersController.create',
+      {},
+      app,
     ).origins;
     const byHostToo = (_origin: string, req: IncomingMessage) => req.headers.host ?? '';
     const other = CorsPolicy.compile(
       { origin: fn, originCacheTtl: 60, originCacheKey: byHostToo },
       'UsersController.list',
+      {},
+      app,
     ).origins;
     for (const matcher of [global, users, other]) matcher.matches(ORIGIN, tenantA);
     expect(calls).toEqual(['tenant-a.test', 'tenant-a.test']);
