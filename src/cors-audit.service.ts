@@ -8,6 +8,7 @@ import type { IndexEntry } from './routing/route-index.js';
 /** The fields an audit shows, in this order. */
 const FIELDS = [
   'origin',
+  'writeOrigin',
   'credentials',
   'methods',
   'allowedHeaders',
@@ -33,6 +34,8 @@ export interface CorsRouteAudit {
   handler: string;
   /** Each allowed origin as configured: exact origins and patterns as written, RegExps as `/.../`, a function as `function name`. */
   origin: string[];
+  /** Who may send writes (methods other than GET/HEAD/OPTIONS), in the same form: `origin`'s where it is not given. */
+  writeOrigin: string[];
   credentials: boolean;
   methods: string[] | '*';
   allowedHeaders: string[] | '*';
@@ -42,7 +45,8 @@ export interface CorsRouteAudit {
   reportOnly: boolean;
   /**
    * Where each field came from: `forRoot` (or `forRootAsync`), `policy 'partner'`, `UsersController`,
-   * `UsersController.create`, a `paths` entry (`forRoot paths[0] (/graphql)`), or `default`.
+   * `UsersController.create`, a `paths` entry (`forRoot paths[0] (/graphql)`), or `default`. A `writeOrigin` that
+   * follows `origin` comes from where `origin` does.
    */
   from: Record<AuditedField, string>;
 }
@@ -124,8 +128,10 @@ function describe(
     AuditedField,
     string
   >;
+  if (options.writeOrigin === undefined) from.writeOrigin = from.origin;
   return {
     origin: origins(options.origin),
+    writeOrigin: origins(options.writeOrigin ?? options.origin),
     credentials: options.credentials,
     methods: options.methods,
     allowedHeaders: options.allowedHeaders,
