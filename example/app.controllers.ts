@@ -16,8 +16,8 @@ export class UsersController {
   }
 }
 
-/** Public data: any origin, no credentials; one route exposes a header. */
-@Cors({ origin: '*', credentials: false })
+/** Public data: any origin reads it, without credentials, and no other site writes to it; one route exposes a header. */
+@Cors({ origin: '*', credentials: false, writeOrigin: [] })
 @Controller('public')
 export class PublicController {
   @Get() list() {
@@ -48,5 +48,21 @@ export class PartnerController {
   }
   @Delete(':id') remove(@Param('id') id: string) {
     return { id, removed: true };
+  }
+}
+
+/**
+ * A guestbook under the named policy 'guestbook' (app.module.ts): any site may read it (`origin: '*'`), only the app's
+ * own pages may sign it (`writeOrigin`, from configuration). `'*'` says who may read, not who may cause side effects.
+ */
+@Cors('guestbook')
+@Controller('guestbook')
+export class GuestbookController {
+  private signatures = 0;
+  @Get() read() {
+    return { signatures: this.signatures };
+  }
+  @Post() sign() {
+    return { signatures: ++this.signatures };
   }
 }
