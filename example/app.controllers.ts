@@ -1,6 +1,14 @@
 import { Controller, Delete, Get, Header, Param, Post, Put, UnauthorizedException, Headers } from '@nestjs/common';
 import { Cors } from '../src/index.js';
 
+// The example declares the names of its policies (app.module.ts), as an app does to have `@Cors('name')` checked.
+declare module '../src/cors-options.interface.js' {
+  interface CorsPolicyNames {
+    partner: true;
+    guestbook: true;
+  }
+}
+
 /** Uses the global policy: the app's own front end, with credentials. */
 @Controller('users')
 export class UsersController {
