@@ -1,6 +1,14 @@
 import { Controller, Delete, Get, Header, Param, Post, Put, UnauthorizedException, Headers } from '@nestjs/common';
 import { Cors } from '../src/index.js';
 
+// The example declares the names of its policies (app.module.ts), as an app does to have `@Cors('name')` checked.
+declare module '../src/cors-options.interface.js' {
+  interface CorsPolicyNames {
+    partner: true;
+    guestbook: true;
+  }
+}
+
 /** Uses the global policy: the app's own front end, with credentials. */
 @Controller('users')
 export class UsersController {
@@ -16,8 +24,8 @@ export class UsersController {
   }
 }
 
-/** Public data: any origin, no credentials; one route exposes a header. */
-@Cors({ origin: '*', credentials: false })
+/** Public data: any origin reads it, without credentials, and no other site writes to it; one route exposes a header. */
+@Cors({ origin: '*', credentials: false, writeOrigin: [] })
 @Controller('public')
 export class PublicController {
   @Get() list() {
@@ -48,5 +56,21 @@ export class PartnerController {
   }
   @Delete(':id') remove(@Param('id') id: string) {
     return { id, removed: true };
+  }
+}
+
+/**
+ * A guestbook under the named policy 'guestbook' (app.module.ts): any site may read it (`origin: '*'`), only the app's
+ * own pages may sign it (`writeOrigin`, from configuration). `'*'` says who may read, not who may cause side effects.
+ */
+@Cors('guestbook')
+@Controller('guestbook')
+export class GuestbookController {
+  private signatures = 0;
+  @Get() read() {
+    return { signatures: this.signatures };
+  }
+  @Post() sign() {
+    return { signatures: ++this.signatures };
   }
 }

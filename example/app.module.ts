@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CorsModule } from '../src/index.js';
-import { PartnerController, PublicController, UsersController } from './app.controllers.js';
+import { GuestbookController, PartnerController, PublicController, UsersController } from './app.controllers.js';
 import { ChatGateway } from './app.gateway.js';
 
 /** The global policy's origins when `CORS_ORIGINS` is not set: the app's own front ends. */
@@ -24,12 +24,13 @@ export class AppModule {
    * `CORS_ORIGINS` set, and the origins it lists are allowed as well.
    */
   static register({ alsoAllow = [] }: { alsoAllow?: string[] } = {}): DynamicModule {
+    const ownSites = () => [...new Set([...alsoAllow, ...configuredOrigins()])];
     return {
       module: AppModule,
       imports: [
         CorsModule.forRootAsync({
           useFactory: () => ({
-            origin: [...new Set([...alsoAllow, ...configuredOrigins()])],
+            origin: ownSites(),
             credentials: true,
             methods: ['GET', 'POST'],
             allowedHeaders: ['Authorization'],
@@ -41,13 +42,15 @@ export class AppModule {
                 methods: ['GET', 'PUT', 'DELETE'],
                 allowedHeaders: ['X-Partner-Key'],
               },
+              // Any site reads; only the app's own sites write (GET and POST, from the global policy).
+              guestbook: { origin: '*', credentials: false, writeOrigin: ownSites() },
             },
             // A path no controller serves (a plain handler added with app.use(), see playground/server.ts): its own policy.
-            paths: [{ path: '/health', policy: { origin: '*', credentials: false } }],
+            paths: [{ path: '/health', policy: { origin: '*', credentials: false, methods: ['GET'] } }],
           }),
         }),
       ],
-      controllers: [UsersController, PublicController, PartnerController],
+      controllers: [UsersController, PublicController, PartnerController, GuestbookController],
       providers: [ChatGateway],
     };
   }

@@ -7,6 +7,7 @@ import type { IndexEntry } from './routing/route-index.js';
 /** The fields an audit shows, in this order. */
 const FIELDS = [
   'origin',
+  'writeOrigin',
   'credentials',
   'methods',
   'allowedHeaders',
@@ -32,6 +33,8 @@ export interface CorsRouteAudit {
   handler: string;
   /** Each allowed origin as configured: exact origins and patterns as written, RegExps as `/.../`, a function as `function name`. */
   origin: string[];
+  /** Who may send writes (methods other than GET/HEAD/OPTIONS), in the same form: `origin`'s where it is not given. */
+  writeOrigin: string[];
   credentials: boolean;
   methods: string[] | '*';
   allowedHeaders: string[] | '*';
@@ -42,7 +45,7 @@ export interface CorsRouteAudit {
   /**
    * Where each field came from: `forRoot` (or `forRootAsync`, or `reconfigure()` once it replaced them),
    * `policy 'partner'`, `UsersController`, `UsersController.create`, a `paths` entry (`forRoot paths[0] (/graphql)`),
-   * or `default`.
+   * or `default`. A `writeOrigin` that follows `origin` comes from where `origin` does.
    */
   from: Record<AuditedField, string>;
 }
@@ -123,8 +126,10 @@ function describe(
     AuditedField,
     string
   >;
+  if (options.writeOrigin === undefined) from.writeOrigin = from.origin;
   return {
     origin: origins(options.origin),
+    writeOrigin: origins(options.writeOrigin ?? options.origin),
     credentials: options.credentials,
     methods: options.methods,
     allowedHeaders: options.allowedHeaders,

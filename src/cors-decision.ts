@@ -3,6 +3,7 @@ import type { Type } from '@nestjs/common';
 import type { CorsRejection } from './cors-options.interface.js';
 import type { CandidatePolicies } from './policy/candidate-policies.js';
 import type { CorsPolicy, PreflightRejection } from './policy/cors-policy.js';
+import type { OriginMatcher } from './policy/origin-matcher.js';
 
 /**
  * What the front door leaves on a request it could not finish deciding, for the guard of the handler that runs
@@ -12,7 +13,7 @@ import type { CorsPolicy, PreflightRejection } from './policy/cors-policy.js';
 export interface CorsDecision {
   candidates: CandidatePolicies;
   origin: string;
-  /** Whether each candidate allows the origin, as the front door found. */
+  /** Whether each candidate allows the origin for the request's method, as the front door found. */
   originAllowed: readonly boolean[];
   /**
    * The policy of a handler under the configuration the front door decided with, which `reconfigure()` may since have
@@ -25,7 +26,7 @@ export interface CorsDecision {
 
 /** What the guard asks of the app whose front door left the decision. */
 export interface DecidingApp {
-  isOriginAllowed(policy: CorsPolicy, origin: string, request: IncomingMessage): boolean | Promise<boolean>;
+  isOriginAllowed(origins: OriginMatcher, origin: string, request: IncomingMessage): boolean | Promise<boolean>;
   report(rejection: CorsRejection): void;
   refusal(reason: PreflightRejection): Error;
 }

@@ -61,7 +61,7 @@ export class CorsFrontDoor {
     private readonly adapterHost: HttpAdapterHost,
   ) {
     this.app = {
-      isOriginAllowed: (policy, origin, request) => origins.isAllowed(policy, origin, request),
+      isOriginAllowed: (matcher, origin, request) => origins.isAllowed(matcher, origin, request),
       report: (rejection) => rejections.report(rejection),
       refusal: (reason) => rejections.refusal(reason),
     };
@@ -99,9 +99,11 @@ export class CorsFrontDoor {
     const method = request.method ?? 'GET';
     const preflight = isPreflight(method, headers);
     const snapshot = this.routes.current;
-    const target = snapshot.forRequest(preflight ? String(headers['access-control-request-method']) : method, request);
+    // A preflight is decided for the request it announces: its route, and who may send that method.
+    const decidedMethod = preflight ? String(headers['access-control-request-method']) : method;
+    const target = snapshot.forRequest(decidedMethod, request);
     const { candidates } = target;
-    const vary = preflight ? candidates.preflightVary : candidates.vary;
+    const vary = preflight ? candidates.preflightVary : candidates.varyFor(method);
     const origin = requestOrigin(headers);
     if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, () => this.routes.hostOf(request)))) {
       const sameForAll = candidates.headersWithoutOrigin(method);
@@ -110,7 +112,7 @@ export class CorsFrontDoor {
     }
 
     const exchange: Exchange = { request, response, next, snapshot, target, origin, preflight };
-    const originAllowed = this.origins.allowedBy(candidates, origin, request);
+    const originAllowed = this.origins.allowedBy(candidates, origin, decidedMethod, request);
     if (Array.isArray(originAllowed)) this.decide(exchange, originAllowed);
     else originAllowed.then((allowed) => this.decide(exchange, allowed)).catch(next);
   };
@@ -181,8 +183,8 @@ export class CorsFrontDoor {
   ): Error | undefined {
     const { candidates } = target;
     const chosen = candidates.allowingActual(originAllowed, method);
-    const headers = chosen >= 0 ? candidates.policies[chosen].headersForActual(origin) : NO_HEADERS;
-    writeOnHead(response, this.crossOriginHead(candidates.vary, headers));
+    const headers = chosen >= 0 ? candidates.policies[chosen].headersForActual(origin, method) : NO_HEADERS;
+    writeOnHead(response, this.crossOriginHead(candidates.varyFor(method), headers));
     // Several candidates (a version the request carries picks one), or a route that passes on the versions it does not
     // take: the guard of the handler that runs decides, unless every candidate would refuse the request, which is then
     // refused here, before the app runs.
@@ -219,7 +221,7 @@ export class CorsFrontDoor {
   private decideAgain(exchange: Exchange, method: string): void {
     const { request, snapshot, origin } = exchange;
     const target = snapshot.forRequest(method, request);
-    const originAllowed = this.origins.allowedBy(target.candidates, origin, request);
+    const originAllowed = this.origins.allowedBy(target.candidates, origin, method, request);
     // An origin function that answers asynchronously cannot decide an assignment: the new method is refused.
     const refusal = Array.isArray(originAllowed)
       ? this.settleActual({ ...exchange, target }, originAllowed, method)

@@ -19,8 +19,15 @@ export type CorsEnforce = 'unsafe' | 'all' | false;
 
 /** One CORS policy. Every field is optional; what is left out comes from the level above, then the defaults. */
 export interface CorsOptions {
-  /** Who may read responses cross-origin. Default `[]`: nobody. */
+  /** Who may read responses cross-origin: requests with GET, HEAD or OPTIONS. Default `[]`: nobody. */
   origin?: CorsOrigin;
+  /**
+   * Who may send cross-origin requests with any other method (writes), and their preflights; the same forms as
+   * `origin`. Default: `origin`, because a site trusted with reads is usually your own, but never `'*'` by default:
+   * with `origin: '*'` and a method other than GET/HEAD/OPTIONS it must be given, as `'*'` only says any site may read.
+   * The function settings (`originCacheTtl`, `originTimeout`, `originCacheKey`) apply to a function here too.
+   */
+  writeOrigin?: CorsOrigin;
   /**
    * Seconds to remember a function origin's answer. Errors and timeouts are never remembered. Answers are remembered,
    * and a call in flight shared, only across requests the function cannot tell apart: with `originCacheKey`, those

@@ -27,8 +27,8 @@ interface Handshake {
  * before any `upgrade` listener sees it. Browsers apply no CORS to WebSockets: any page can open one to the server
  * with the user's cookies, and its `Origin` is the only defence against cross-site WebSocket hijacking. So a
  * cross-origin `Origin` that the policy of the upgrade's path does not allow gets 403 on the socket, which is then
- * closed; same-origin and `Origin`-less upgrades pass. Only the origin is checked: whatever `enforce` says, and
- * whatever the methods (a handshake is a GET that no page can read). `reportOnly` lets a disallowed one through,
+ * closed; same-origin and `Origin`-less upgrades pass. Only the origin is checked, against `origin` (a handshake is a
+ * GET, which no page can read): whatever `enforce` says, and whatever the methods. `reportOnly` lets a disallowed one through,
  * reported, as it does requests.
  */
 @Injectable()
@@ -54,7 +54,7 @@ export class CorsUpgrades {
     const snapshot = this.routes.current;
     const target = snapshot.forUpgrade(request);
     const [policy] = target.candidates.policies;
-    const allowed = this.origins.isAllowed(policy, origin, request);
+    const allowed = this.origins.isAllowed(policy.origins, origin, request);
     const handshake: Handshake = { request, socket, snapshot, target, policy, origin };
     return typeof allowed === 'boolean'
       ? this.settle(handshake, allowed)

@@ -28,7 +28,7 @@ export class CorsGuard implements CanActivate {
       // The front door's head, put on before it left the decision: only the headers change, ownership stays.
       writeOnHead(response, {
         ...(headOf(response) as CorsHead),
-        headers: reason === undefined ? policy.headersForActual(origin) : NO_HEADERS,
+        headers: reason === undefined ? policy.headersForActual(origin, method) : NO_HEADERS,
       });
       if (reason === undefined) return true;
       const outcome = policy.disallowedOutcome(method);
@@ -39,7 +39,8 @@ export class CorsGuard implements CanActivate {
     };
     // A handler reached from another route than the one the front door matched has no answer there yet.
     const candidate = candidates.policies.indexOf(policy);
-    const allowed = candidate >= 0 ? originAllowed[candidate] : app.isOriginAllowed(policy, origin, request);
+    const allowed =
+      candidate >= 0 ? originAllowed[candidate] : app.isOriginAllowed(policy.originsFor(method), origin, request);
     return typeof allowed === 'boolean' ? settle(allowed) : allowed.then(settle);
   }
 }

@@ -34,13 +34,14 @@ export interface Decision {
   route?: CorsRouteAudit;
   /** The policy the deciding field came from: `named policy 'partner'`, `the global policy (forRootAsync)`, ... */
   policy?: string;
-  /** The field of that policy that decided: `origin`, `methods` or `allowedHeaders`. */
+  /** The field of that policy that decided: `origin`, `writeOrigin`, `methods` or `allowedHeaders`. */
   field?: DecidingField;
   /** Whether the route's handler ran: a controller method, or the `app.use()` handler of a `paths` entry. */
   handlerRan: boolean;
 }
 
-type DecidingField = 'origin' | 'methods' | 'allowedHeaders';
+type DecidingField = 'origin' | 'writeOrigin' | 'methods' | 'allowedHeaders';
+const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 
 /** A refusal as `CorsRejections.report` logs it: `<outcome>: <reason> (<origin> <method> <path>[, <handler>])`. */
 const REFUSAL =
@@ -175,6 +176,10 @@ export class DecisionLog {
     if (this.audit === undefined) return;
     const method = decision.preflight ? (decision.requestMethod as string) : decision.method;
     decision.route = this.audit.routeFor(method, target, host);
+    // A write is decided by writeOrigin; named as such where it is not simply origin's list.
+    const { origin, writeOrigin } = decision.route;
+    if (decision.field === 'origin' && !SAFE_METHODS.includes(method) && writeOrigin.join() !== origin.join())
+      decision.field = 'writeOrigin';
     if (decision.field !== undefined)
       decision.policy = policyLevel(decision.route.from[decision.field], decision.route);
   }

@@ -11,6 +11,28 @@ const OPEN_CHAT = `function openChat(url) {
   });
 }`;
 
+/**
+ * Reads (GET) or signs (POST, a simple request: no preflight) the API's guestbook, and resolves with what the page could
+ * see: the status and body, or the error of a response the browser hid. Used by both pages below.
+ */
+const CALL_GUESTBOOK = `async function callGuestbook(api, method) {
+  const init = method === 'POST' ? { method, body: 'hello', headers: { 'Content-Type': 'text/plain' } } : {};
+  try {
+    const response = await fetch(api + '/guestbook', init);
+    return { readable: true, status: response.status, body: await response.text() };
+  } catch (error) {
+    return { readable: false, error: String(error) };
+  }
+}`;
+
+/** A page that calls the guestbook with the method of its query as soon as it loads, and posts what it saw to its parent. */
+export function guestbookFramePage(apiUrl: string): string {
+  return `<!doctype html><title>The guestbook from another origin</title><script>
+${CALL_GUESTBOOK}
+callGuestbook(${JSON.stringify(apiUrl)}, new URLSearchParams(location.search).get('method')).then((outcome) => parent.postMessage(outcome, '*'));
+</script>`;
+}
+
 /** The chat gateway's URL on the API. */
 const chatUrl = (apiUrl: string) => `${apiUrl.replace(/^http/, 'ws')}/chat`;
 
@@ -46,7 +68,7 @@ export function playgroundPage(apiUrl: string): string {
   pre { background: #f2f4f7; padding: 8px; border-radius: 6px; white-space: pre-wrap; margin: 4px 0 10px; font-size: 12px; }
   .step { border-top: 1px solid #eee; padding-top: 8px; margin-top: 8px; }
   .policy, .route { color: #333; } .note { font-size: 12px; color: #666; margin-top: 4px; }
-  #websocket button { margin: 0 8px 8px 0; }
+  #websocket button, #writes button { margin: 0 8px 8px 0; }
   #audit { min-width: 0; } #audit-table { white-space: pre; overflow-x: auto; }
   .why { background: #fff7e0; border-left: 3px solid #d49b00; padding: 6px 10px; margin: 8px 0; }
 </style>
@@ -87,6 +109,13 @@ export function playgroundPage(apiUrl: string): string {
     the gateway sees it.</p>
     <button id="ws-allowed" type="button">Open it from this page</button><button id="ws-other" type="button">Open it from another origin (a frame on <span id="other-origin"></span>)</button>
     <div class="panels"><div id="ws-browser"></div><div id="ws-server"></div></div>
+  </section>
+  <section id="writes"><h2>Reads and writes (<code>writeOrigin</code>): /guestbook, under the named policy 'guestbook'</h2>
+    <p>Any site may read it (<code>origin: '*'</code>); only this page's origin may sign it (<code>writeOrigin</code>).
+    <code>'*'</code> says who may read a response, not who may cause side effects: a cross-site POST from another
+    origin is refused (403) before the handler runs.</p>
+    <button id="write-here" type="button">Sign it from this page</button><button id="read-other" type="button">Read it from another origin</button><button id="write-other" type="button">Sign it from another origin</button>
+    <div class="panels"><div id="writes-browser"></div><div id="writes-server"></div></div>
   </section>
   <section id="audit"><h2>Every route's policy (<code>app.get(CorsAudit).table()</code>)</h2><pre id="audit-table">loading…</pre></section>
 </main>
@@ -149,6 +178,23 @@ function inFrame(src) {
     document.body.append(frame);
   });
 }
+${CALL_GUESTBOOK}
+
+/** Reads or signs the guestbook from this page or from a frame on the other origin; shows what each side saw. */
+async function tryGuestbook(method, fromOtherOrigin) {
+  const before = (await (await fetch('/decisions?since=-1')).json()).lastId;
+  const outcome = fromOtherOrigin ? await inFrame(otherOrigin + '/guestbook-frame?method=' + method) : await callGuestbook(api, method);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const { decisions } = await (await fetch('/decisions?since=' + before)).json();
+  $('writes-browser').innerHTML = '<h2>What the page saw (' + escape(fromOtherOrigin ? otherOrigin : location.origin) + ')</h2>' + (outcome.readable
+    ? '<span class="verdict ok">Response readable</span><p>Status <b>' + outcome.status + '</b></p><pre>' + escape(outcome.body) + '</pre>'
+    : '<span class="verdict no">Blocked by the browser</span><pre>' + escape(outcome.error) + '</pre>');
+  $('writes-server').innerHTML = '<h2>What the server decided, and why</h2>' + (decisions.map(describe).join('') || '<p>No request reached the server.</p>');
+  document.body.dataset.guestbook = String(Number(document.body.dataset.guestbook ?? 0) + 1);
+}
+$('write-here').addEventListener('click', () => tryGuestbook('POST', false));
+$('read-other').addEventListener('click', () => tryGuestbook('GET', true));
+$('write-other').addEventListener('click', () => tryGuestbook('POST', true));
 $('ws-allowed').addEventListener('click', () => tryWebSocket(false));
 $('ws-other').addEventListener('click', () => tryWebSocket(true));
 

@@ -7,7 +7,7 @@ import { CorsAudit } from '../../src/index.js';
 import { chatConnections } from '../app.gateway.js';
 import { AppModule } from '../app.module.js';
 import { DecisionLog, markHandlerRan } from './decisions.js';
-import { playgroundPage, webSocketFramePage } from './page.js';
+import { guestbookFramePage, playgroundPage, webSocketFramePage } from './page.js';
 
 export interface RunningPlayground {
   apiUrl: string;
@@ -62,6 +62,8 @@ export async function startPlayground(
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
     // The page that opens the chat WebSocket from another origin: the playground loads it under 127.0.0.1 in a frame.
     if (url.pathname === '/websocket-frame') return void res.end(webSocketFramePage(apiUrl));
+    // The page that reads or signs the guestbook from another origin, likewise.
+    if (url.pathname === '/guestbook-frame') return void res.end(guestbookFramePage(apiUrl));
     res.end(playgroundPage(apiUrl));
   });
   await new Promise<void>((resolve) => pageServer.listen(playgroundPort, resolve));

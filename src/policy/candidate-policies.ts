@@ -1,4 +1,5 @@
 import type { CorsHeaders, CorsPolicy, PreflightAnswer, PreflightRequest } from './cors-policy.js';
+import { SAFE_METHODS } from './validate-options.js';
 
 /** The headers of a response that gets no CORS headers; one shared empty list. */
 export const NO_HEADERS: CorsHeaders = [];
@@ -16,27 +17,33 @@ export interface VaryHeader {
  * it, and the guard makes the response exact for the handler that really ran.
  */
 export class CandidatePolicies {
-  /** `undefined` where no candidate's answer depends on the request. */
+  /** `undefined` where no candidate's answer depends on the request: for safe methods, the others, and preflights. */
   readonly vary: VaryHeader | undefined;
+  readonly writeVary: VaryHeader | undefined;
   readonly preflightVary: VaryHeader | undefined;
-  /** The actual-request headers of each `origin: '*'` candidate, which do not depend on the request. */
-  private readonly anyOriginHeaders: ReadonlyArray<CorsHeaders | undefined>;
 
   constructor(readonly policies: readonly CorsPolicy[]) {
     this.vary = varyHeader(policies.map((policy) => policy.vary));
+    this.writeVary = varyHeader(policies.map((policy) => policy.writeVary));
     this.preflightVary = varyHeader(policies.map((policy) => policy.preflightVary));
-    this.anyOriginHeaders = policies.map((policy) => (policy.origins.any ? policy.headersForActual('*') : undefined));
+  }
+
+  /** The `Vary` of a response to an actual request with `method`. */
+  varyFor(method: string): VaryHeader | undefined {
+    return SAFE_METHODS.has(method) ? this.vary : this.writeVary;
   }
 
   /**
    * The headers of a request that is not cross-origin (no `Origin`, or the server's own): none, except under an
    * `origin: '*'` policy, whose headers Fetch asks to send on every response, so that a response cached from a
-   * same-origin load can serve a later cross-origin request ("CORS protocol and HTTP caches").
+   * same-origin load can serve a later cross-origin request ("CORS protocol and HTTP caches"); for a write, where
+   * `writeOrigin` is `'*'`.
    */
   headersWithoutOrigin(method: string): CorsHeaders {
     for (let i = 0; i < this.policies.length; i++) {
-      const headers = this.anyOriginHeaders[i];
-      if (headers !== undefined && this.policies[i].allowsMethod(method)) return headers;
+      const policy = this.policies[i];
+      const headers = policy.headersForAnyOrigin(method);
+      if (headers !== undefined && policy.allowsMethod(method)) return headers;
     }
     return NO_HEADERS;
   }

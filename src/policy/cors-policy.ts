@@ -4,13 +4,18 @@ import { isToken, parseHeaderList } from './http-tokens.js';
 import type { OriginFunctions } from './origin-function.js';
 import { OriginMatcher } from './origin-matcher.js';
 import { OriginFindings } from './origin-safety.js';
-import { CORS_DEFAULTS, type OptionSources, type ResolvedCorsOptions, validateOptions } from './validate-options.js';
+import {
+  CORS_DEFAULTS,
+  type OptionSources,
+  type ResolvedCorsOptions,
+  SAFE_METHODS,
+  validateOptions,
+} from './validate-options.js';
 
 export type { OptionSources, ResolvedCorsOptions } from './validate-options.js';
 
 /** CORS-safelisted request headers: always allowed, and always listed so the answer is explicit. */
 const SAFELISTED_HEADERS = ['accept', 'accept-language', 'content-language', 'content-type'];
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Why a preflight was rejected: any `CorsRejectionReason`. */
 export type PreflightRejection = CorsRejectionReason;
@@ -43,14 +48,14 @@ export interface PolicyLevel {
 
 /**
  * Combines policy levels field by field, the last one winning: `forRoot, named policy, controller, route`. Arrays
- * replace, they never merge. `false` (from `@Cors(false)`) closes the endpoint to every origin; more specific levels
- * can still reopen it.
+ * replace, they never merge. `false` (from `@Cors(false)`) closes the endpoint to every origin, for reads and writes;
+ * more specific levels can still reopen it.
  */
 export function mergePolicyLevels(levels: readonly PolicyLevel[]): { options: CorsOptions; sources: OptionSources } {
   const options: CorsOptions = {};
   const sources: OptionSources = {};
   for (const { source, options: level } of levels) {
-    const fields: CorsOptions = level === false ? { origin: [] } : (level ?? {});
+    const fields: CorsOptions = level === false ? { origin: [], writeOrigin: [] } : (level ?? {});
     Object.assign(options, fields);
     for (const key of Object.keys(fields) as Array<keyof CorsOptions>) sources[key] = source;
   }
@@ -62,8 +67,12 @@ export function mergePolicyLevels(levels: readonly PolicyLevel[]): { options: Co
  * request is computed here; a request only compares.
  */
 export class CorsPolicy {
-  /** `Vary` tokens of every response this policy answers; preflights add the request-method and -headers ones. */
+  /**
+   * `Vary` tokens of the responses this policy answers, for safe methods (`vary`) and the others (`writeVary`);
+   * preflights, which may announce either, vary on `Origin` where either does, and on the request-method and -headers.
+   */
   readonly vary: readonly string[];
+  readonly writeVary: readonly string[];
   readonly preflightVary: readonly string[];
   private readonly methods: ReadonlySet<string> | '*';
   private readonly allowedHeaders: ReadonlySet<string> | '*';
@@ -74,7 +83,13 @@ export class CorsPolicy {
   private readonly preflightContinue: boolean;
   private readonly optionsSuccessStatus: number;
   private readonly preflightHeaders: CorsHeaders;
+  /**
+   * Those of a preflight for a safe method where `writeOrigin` is not `origin`: only the safe methods are listed, so
+   * that an origin trusted with reads alone cannot have the browser cache a write's method and skip its preflight.
+   */
+  private readonly readPreflightHeaders: CorsHeaders;
   private readonly actualHeaders: CorsHeaders;
+  private readonly anyOriginHeaders: CorsHeaders;
 
   /**
    * Validates `options` (merged with the defaults) and compiles them; throws one `CorsConfigError` naming `location`
@@ -91,18 +106,30 @@ export class CorsPolicy {
     const problems = validateOptions(resolved, location, sources);
     const findings = new OriginFindings(resolved);
     const origins = OriginMatcher.check(resolved.origin, findings, resolved, originFunctions);
-    const error = CorsConfigError.of(location, [...problems, ...findings.problems]);
-    if (error !== undefined || origins === undefined) throw error;
-    return new CorsPolicy(resolved, origins, sources);
+    const writeFindings = new OriginFindings(resolved);
+    const writes =
+      resolved.writeOrigin === undefined
+        ? origins
+        : OriginMatcher.check(resolved.writeOrigin, writeFindings, resolved, originFunctions);
+    const error = CorsConfigError.of(location, [
+      ...problems,
+      ...findings.problems,
+      ...writeFindings.problems.map(inWriteOrigin),
+    ]);
+    if (error !== undefined || origins === undefined || writes === undefined) throw error;
+    return new CorsPolicy(resolved, origins, writes, sources);
   }
 
   /**
    * @param options every field, defaults included, as validated
+   * @param origins who may send requests with a safe method (reads)
+   * @param writes who may send requests with any other method: `origins` itself where `writeOrigin` is not given
    * @param sources where each field not left to its default came from (`forRoot`, `policy 'partner'`, a controller)
    */
   private constructor(
     readonly options: Readonly<ResolvedCorsOptions>,
     readonly origins: OriginMatcher,
+    readonly writes: OriginMatcher,
     readonly sources: OptionSources,
   ) {
     this.enforce = options.enforce;
@@ -113,8 +140,13 @@ export class CorsPolicy {
     this.methods = options.methods === '*' ? '*' : new Set(withHead(options.methods));
     this.allowedHeaders =
       options.allowedHeaders === '*' ? '*' : new Set([...SAFELISTED_HEADERS, ...options.allowedHeaders.map(lower)]);
-    this.vary = this.origins.any ? [] : ['Origin'];
-    this.preflightVary = [...this.vary, 'Access-Control-Request-Method', 'Access-Control-Request-Headers'];
+    this.vary = origins.any ? [] : ['Origin'];
+    this.writeVary = writes.any ? [] : ['Origin'];
+    this.preflightVary = [
+      ...(origins.any && writes.any ? [] : ['Origin']),
+      'Access-Control-Request-Method',
+      'Access-Control-Request-Headers',
+    ];
 
     const credentials = options.credentials ? [['access-control-allow-credentials', 'true'] as const] : [];
     this.actualHeaders = [
@@ -123,19 +155,33 @@ export class CorsPolicy {
         ? [['access-control-expose-headers', unique(options.exposedHeaders).join(', ')] as const]
         : []),
     ];
-    this.preflightHeaders = [
+    this.anyOriginHeaders = [['access-control-allow-origin', '*'], ...this.actualHeaders];
+    const preflightHeaders = (methods: ReadonlySet<string> | '*'): CorsHeaders => [
       ...credentials,
-      ...(this.methods === '*' ? [] : [['access-control-allow-methods', [...this.methods].join(', ')] as const]),
+      ...(methods === '*' ? [] : [['access-control-allow-methods', [...methods].join(', ')] as const]),
       ...(this.allowedHeaders === '*'
         ? []
         : [['access-control-allow-headers', [...this.allowedHeaders].join(', ')] as const]),
       ['access-control-max-age', String(options.maxAge)],
     ];
+    this.preflightHeaders = preflightHeaders(this.methods);
+    const { methods } = this;
+    this.readPreflightHeaders =
+      writes === origins || methods === '*'
+        ? this.preflightHeaders
+        : preflightHeaders(new Set([...methods].filter((method) => SAFE_METHODS.has(method))));
   }
 
   /** What an opt-in (`dangerouslyAllow...`) let through in this policy, for a warning at startup. */
   get warnings(): readonly string[] {
-    return this.origins.tolerated;
+    return this.writes === this.origins
+      ? this.origins.tolerated
+      : [...this.origins.tolerated, ...this.writes.tolerated.map(inWriteOrigin)];
+  }
+
+  /** Who may send a request with `method`, or announce it in a preflight: `origin` for safe methods, else `writeOrigin`. */
+  originsFor(method: string): OriginMatcher {
+    return SAFE_METHODS.has(method) ? this.origins : this.writes;
   }
 
   /** Whether an actual request's method is allowed; HEAD counts as GET. Case-sensitive, as the Fetch spec says. */
@@ -143,7 +189,7 @@ export class CorsPolicy {
     return this.methods === '*' || this.methods.has(method);
   }
 
-  /** Why an actual cross-origin request is not allowed, or `undefined` when it is. */
+  /** Why an actual cross-origin request is not allowed, or `undefined` when it is; `originAllowed` by `originsFor(method)`. */
   rejectActual(originAllowed: boolean, method: string): ActualRejection | undefined {
     if (!originAllowed) return 'origin not allowed';
     return this.allowsMethod(method) ? undefined : 'method not allowed';
@@ -159,17 +205,28 @@ export class CorsPolicy {
     return this.reportOnly ? 'reported' : 'refused';
   }
 
-  /** `Access-Control-Allow-Origin`: `*` only for `origin: '*'` (never with credentials), else the origin itself. */
-  allowOrigin(origin: string): string {
-    return this.origins.any ? '*' : origin;
+  /**
+   * `Access-Control-Allow-Origin` for a request with `method`: `*` only where the origins trusted with it are `'*'`
+   * (never with credentials), else the origin itself, which they matched: never an origin no list validated.
+   */
+  allowOrigin(origin: string, method: string): string {
+    return this.originsFor(method).any ? '*' : origin;
   }
 
   /** Headers of an allowed actual request, `Access-Control-Allow-Origin` first. */
-  headersForActual(origin: string): CorsHeaders {
-    return [['access-control-allow-origin', this.allowOrigin(origin)], ...this.actualHeaders];
+  headersForActual(origin: string, method: string): CorsHeaders {
+    return [['access-control-allow-origin', this.allowOrigin(origin, method)], ...this.actualHeaders];
   }
 
-  /** The whole preflight decision, in the order Starlette checks it: origin, method, headers. */
+  /** The headers of a request with `method` whatever its origin, where `'*'` decides it; else `undefined`. */
+  headersForAnyOrigin(method: string): CorsHeaders | undefined {
+    return this.originsFor(method).any ? this.anyOriginHeaders : undefined;
+  }
+
+  /**
+   * The whole preflight decision, in the order Starlette checks it: origin, method, headers. `originAllowed` is the
+   * answer of `originsFor(request.requestMethod)`.
+   */
   resolvePreflight(request: PreflightRequest, originAllowed: boolean): PreflightAnswer {
     if (!originAllowed) return { accepted: false, reason: 'origin not allowed' };
     const method = request.requestMethod;
@@ -181,8 +238,8 @@ export class CorsPolicy {
       return { accepted: false, reason: 'header not allowed' };
     }
     const headers: Array<readonly [string, string]> = [
-      ['access-control-allow-origin', this.allowOrigin(request.origin)],
-      ...this.preflightHeaders,
+      ['access-control-allow-origin', this.allowOrigin(request.origin, method)],
+      ...(SAFE_METHODS.has(method) ? this.readPreflightHeaders : this.preflightHeaders),
     ];
     // Mirrored values are validated tokens (the method, and each header name), never raw request text.
     if (this.methods === '*') headers.push(['access-control-allow-methods', method]);
@@ -192,6 +249,10 @@ export class CorsPolicy {
       headers.push(['access-control-allow-private-network', 'true']);
     return { accepted: true, status: this.optionsSuccessStatus, headers, continue: this.preflightContinue };
   }
+}
+
+function inWriteOrigin(problem: string): string {
+  return `writeOrigin: ${problem}`;
 }
 
 function withHead(methods: string[]): string[] {

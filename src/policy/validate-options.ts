@@ -3,8 +3,9 @@ import { isToken } from './http-tokens.js';
 import { ORIGIN_FUNCTION_DEFAULTS } from './origin-function.js';
 import { SAFE_BY_DEFAULT } from './origin-safety.js';
 
-/** Every option, defaults included: only `originCacheKey` may be left out. */
-export type ResolvedCorsOptions = Required<Omit<CorsOptions, 'originCacheKey'>> & Pick<CorsOptions, 'originCacheKey'>;
+/** Every option, defaults included: only `originCacheKey` and `writeOrigin` (then `origin`) may be left out. */
+export type ResolvedCorsOptions = Required<Omit<CorsOptions, 'originCacheKey' | 'writeOrigin'>> &
+  Pick<CorsOptions, 'originCacheKey' | 'writeOrigin'>;
 
 /** Where each field of a merged policy came from, so an error caused by an inherited value can say so. */
 export type OptionSources = Partial<Record<keyof CorsOptions, string>>;
@@ -26,7 +27,7 @@ export const CORS_DEFAULTS: ResolvedCorsOptions = {
   ...SAFE_BY_DEFAULT,
 };
 
-const OPTION_KEYS = new Set(Object.keys(CORS_DEFAULTS));
+const OPTION_KEYS = new Set([...Object.keys(CORS_DEFAULTS), 'writeOrigin']);
 const BOOLEAN_KEYS = [
   'credentials',
   'preflightContinue',
@@ -36,11 +37,13 @@ const BOOLEAN_KEYS = [
 ] as const;
 /** Methods browsers upper-case themselves; written in another case in the config they would never match. */
 const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
+/** The safe methods of RFC 9110, read-only by contract: `origin` decides them, `writeOrigin` every other method. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Node fires a longer timer at once, which would deny every origin. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Every problem of `options` (merged with the defaults) but those of `origin` itself, which `OriginMatcher` checks:
+ * Every problem of `options` (merged with the defaults) but those inside `origin` and `writeOrigin`, which `OriginMatcher` checks:
  * all of them, so that one bootstrap reports every mistake of a location. `sources` say where a conflicting field was
  * inherited from.
  */
@@ -55,15 +58,27 @@ export function validateOptions(options: ResolvedCorsOptions, location: string, 
   if (![false, 'unsafe', 'all'].includes(options.enforce as never)) fail(`'enforce' must be 'unsafe', 'all' or false`);
   const from = (key: keyof CorsOptions) =>
     sources[key] !== undefined && sources[key] !== location ? ` from ${sources[key]}` : '';
-  if (credentials && origin === '*') {
-    fail(
-      `credentials${from('credentials')} cannot be used with origin '*'${from('origin')}: list the origins, as browsers refuse '*' with credentials`,
-    );
+  for (const key of ['origin', 'writeOrigin'] as const) {
+    if (options[key] !== '*') continue;
+    if (credentials) {
+      fail(
+        `credentials${from('credentials')} cannot be used with ${key} '*'${from(key)}: list the origins, as browsers refuse '*' with credentials`,
+      );
+    }
+    if (options.allowPrivateNetwork === true) {
+      fail(
+        `allowPrivateNetwork${from('allowPrivateNetwork')} cannot be used with ${key} '*'${from(key)}: every public site could then reach ` +
+          `this server on a private network. List the origins that may`,
+      );
+    }
   }
-  if (options.allowPrivateNetwork === true && origin === '*') {
+  const { methods } = options;
+  const unsafe = methods === '*' ? ['*'] : Array.isArray(methods) ? methods.filter((m) => !SAFE_METHODS.has(m)) : [];
+  if (origin === '*' && options.writeOrigin === undefined && unsafe.length > 0) {
     fail(
-      `allowPrivateNetwork${from('allowPrivateNetwork')} cannot be used with origin '*'${from('origin')}: every public site could then reach ` +
-        `this server on a private network. List the origins that may`,
+      `origin '*'${from('origin')} with methods ${unsafe.map((method) => `'${method}'`).join(', ')}${from('methods')} ` +
+        `would let any site write: '*' lets any site read, not write. Give writeOrigin: ['https://app.example.com'] ` +
+        `to trust your own sites with writes, or writeOrigin: '*' to let any site write`,
     );
   }
   for (const key of ['maxAge', 'originCacheTtl'] as const) {

@@ -81,7 +81,10 @@ function apiModule(pageOrigin: string) {
     @Cors({ origin: ['null'], credentials: false }) @Get('sandboxed') sandboxed() {
       return recordHandled('sandboxed', 'sandboxed');
     }
-    @Cors({ origin: '*', credentials: false }) @Get('cached') @Header('Cache-Control', 'max-age=60') cached() {
+    @Cors({ origin: '*', credentials: false, methods: ['GET'] })
+    @Get('cached')
+    @Header('Cache-Control', 'max-age=60')
+    cached() {
       return recordHandled('cached', 'cached');
     }
     @Cors(false) @Post('admin') admin() {

@@ -48,6 +48,22 @@ async function openWebSocket(page: Page, button: '#ws-allowed' | '#ws-other') {
   };
 }
 
+/** Clicks one of the guestbook buttons, once the page says it is done: what each side of the panel shows. */
+async function callGuestbook(page: Page, button: '#write-here' | '#read-other' | '#write-other') {
+  const before = await page.evaluate(() => document.body.dataset.guestbook ?? '0');
+  await page.click(button);
+  await page.waitForFunction((before) => (document.body.dataset.guestbook ?? '0') !== before, before);
+  const steps = await page.$$eval('#writes-server .step', (elements) =>
+    elements.map((step) => ({
+      text: step.textContent ?? '',
+      policy: step.querySelector('.policy')?.textContent ?? undefined,
+      route: step.querySelector('.route')?.textContent ?? undefined,
+      reasons: Array.from(step.querySelectorAll('.reason'), (reason) => reason.textContent ?? ''),
+    })),
+  );
+  return { browser: (await page.textContent('#writes-browser')) ?? '', steps: steps as Step[] };
+}
+
 async function sendPreset(page: Page, preset: string) {
   await page.selectOption('#preset', preset);
   return send(page);
@@ -87,7 +103,7 @@ describe('the CORS playground (npm start)', () => {
     expect(table).toMatch(/PUT +\/partner\/orders\/:id +\w+Controller\.\w+/);
     // The global policy's fields name forRootAsync, where they came from.
     expect(table).toMatch(
-      /GET +\/users +UsersController\.list +http:\/\/localhost:\d+, [^←]+ ← forRootAsync +true ← forRootAsync/,
+      /GET +\/users +UsersController\.list +http:\/\/localhost:\d+, [^←]+ ← forRootAsync +http:\/\/localhost:\d+, [^←]+ ← forRootAsync +true ← forRootAsync/,
     );
     expect(table).toMatch(/ALL +\/health +forRootAsync paths\[0\] +\* ← forRootAsync paths\[0\] \(\/health\)/);
   });
@@ -211,6 +227,39 @@ describe('the CORS playground (npm start)', () => {
     expect(other.server).toContain('CORS request rejected: origin not allowed');
     expect(other.server).toContain(`("${otherOrigin}" GET /chat, ChatGateway)`);
     expect(other.server).toContain('The gateway saw no connection.');
+  });
+
+  it("shows writes trusted apart from reads: the guestbook is read from any origin, and signed only from the page's own", async () => {
+    const otherOrigin = playground.playgroundUrl.replace('localhost', '127.0.0.1');
+    const here = await callGuestbook(page, '#write-here');
+    expect(here.browser).toContain(`What the page saw (${playground.playgroundUrl})Response readable`);
+    expect(here.steps).toEqual([
+      expect.objectContaining({
+        text: expect.stringContaining(`access-control-allow-origin: ${playground.playgroundUrl}`),
+        policy: "Decided by named policy 'guestbook': its writeOrigin",
+        route: 'Route: GuestbookController.sign (POST /guestbook) · handler ran',
+        reasons: [],
+      }),
+    ]);
+    const read = await callGuestbook(page, '#read-other');
+    expect(read.browser).toContain(`What the page saw (${otherOrigin})Response readable`);
+    expect(read.steps).toEqual([
+      expect.objectContaining({
+        text: expect.stringContaining('access-control-allow-origin: *'),
+        policy: "Decided by named policy 'guestbook': its origin",
+        route: 'Route: GuestbookController.read (GET /guestbook) · handler ran',
+      }),
+    ]);
+    const other = await callGuestbook(page, '#write-other');
+    expect(other.browser).toContain(`What the page saw (${otherOrigin})Blocked by the browser`);
+    expect(other.steps).toEqual([
+      expect.objectContaining({
+        text: expect.stringContaining('POST /guestbook → 403'),
+        policy: "Decided by named policy 'guestbook': its writeOrigin",
+        route: 'Route: GuestbookController.sign (POST /guestbook) · handler did not run',
+        reasons: ['CORS request rejected: origin not allowed'],
+      }),
+    ]);
   });
 
   it('says a request with a malformed header name was never sent, rather than blocked by CORS', async () => {

@@ -74,7 +74,7 @@ export class UsersController {
   }
 }
 
-@Cors({ origin: '*', credentials: false })
+@Cors({ origin: '*', credentials: false, writeOrigin: [APP_ORIGIN] })
 @Controller('public')
 export class PublicController {
   @Get() list() {

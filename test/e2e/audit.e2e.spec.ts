@@ -84,6 +84,7 @@ describe.each(ADAPTERS)('the audit on $name ($bootstrap)', (adapter) => {
       for (const route of [users, rest]) {
         expect(route.from).toEqual({
           origin: 'forRoot',
+          writeOrigin: 'forRoot',
           credentials: 'forRoot',
           methods: 'default',
           allowedHeaders: 'default',
@@ -171,10 +172,10 @@ describe.each(ADAPTERS)('the audit on $name ($bootstrap)', (adapter) => {
     await withApp(await startApp(adapter, [AuditedModule]), async (app) => {
       const lines = app.get(CorsAudit).table().split('\n');
       expect(lines[0]).toMatch(
-        /^method +path +handler +origin +credentials +methods +allowedHeaders +exposedHeaders +maxAge +enforce +reportOnly$/,
+        /^method +path +handler +origin +writeOrigin +credentials +methods +allowedHeaders +exposedHeaders +maxAge +enforce +reportOnly$/,
       );
       expect(lines[2]).toMatch(
-        /^PUT +\/partner\/:id +PartnerController\.update +https:\/\/app\.example\.com ← forRoot +true ← forRoot +GET, PUT ← PartnerController\.update +X-Partner-Key ← PartnerController +- +600 +unsafe +false$/,
+        /^PUT +\/partner\/:id +PartnerController\.update +https:\/\/app\.example\.com ← forRoot +https:\/\/app\.example\.com ← forRoot +true ← forRoot +GET, PUT ← PartnerController\.update +X-Partner-Key ← PartnerController +- +600 +unsafe +false$/,
       );
       expect(lines).toHaveLength(5);
     });

@@ -26,7 +26,7 @@ const CONFIG = {
   exposedHeaders: ['X-Request-Id'],
   policies: {
     partner: { origin: [PARTNER_ORIGIN], methods: ['GET', 'PUT'], allowedHeaders: ['X-Partner-Key'] },
-    public: { origin: '*', credentials: false },
+    public: { origin: '*', credentials: false, methods: ['GET'] },
   },
 } satisfies CorsModuleOptions;
 

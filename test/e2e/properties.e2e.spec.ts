@@ -4,7 +4,7 @@ import { All, Controller } from '@nestjs/common';
 import fc from 'fast-check';
 import request from 'supertest';
 import type { CorsOptions } from '../../src/index.js';
-import { HEADERS, METHODS, policyOptions, sendableOrigin } from '../policy/arbitraries.js';
+import { HEADERS, METHODS, policyOptions, sendableOrigin, trustedWith } from '../policy/arbitraries.js';
 import { ADAPTERS, appModule, corsHeaderNames, handled, recordHandled, startApp } from './app.fixture.js';
 
 @Controller('things')
@@ -22,8 +22,10 @@ const exchange = fc.record({
 });
 type Exchange = typeof exchange extends fc.Arbitrary<infer T> ? T : never;
 
-function allows(options: CorsOptions, origin: string): boolean {
-  return Array.isArray(options.origin) && options.origin.includes(origin);
+/** Whether `options` trust `origin` with `method`: `origin` for reads, `writeOrigin` (else `origin`) for writes. */
+function allows(options: CorsOptions, origin: string, method: string): boolean {
+  const trusted = trustedWith(options, method);
+  return trusted === '*' || (Array.isArray(trusted) && trusted.includes(origin));
 }
 
 const SAFELISTED = ['accept', 'accept-language', 'content-language', 'content-type'];
@@ -31,7 +33,7 @@ const SAFELISTED = ['accept', 'accept-language', 'content-language', 'content-ty
 /** What the policy says of an exchange, read from its options alone (as the README's tables state it). */
 function verdict(options: CorsOptions, { preflight, origin, method, headers }: Exchange): boolean {
   const { methods = ['GET'], allowedHeaders = [] } = options;
-  const originOk = options.origin === '*' || allows(options, origin);
+  const originOk = allows(options, origin, method);
   const methodOk = methods === '*' || methods.includes(method);
   const headersOk =
     allowedHeaders === '*' ||
@@ -74,19 +76,24 @@ describe.each(ADAPTERS)('end-to-end properties on $name ($bootstrap)', (adapter)
                 handled.length = 0;
                 const res = await req;
                 const acao = res.headers['access-control-allow-origin'];
+                const trusted = trustedWith(options, method);
                 if (acao === '*') {
-                  expect(options.origin).toBe('*');
+                  expect(trusted).toBe('*');
                   expect(res.headers['access-control-allow-credentials']).toBeUndefined();
                 } else if (acao !== undefined) {
                   expect(acao).toBe(origin);
-                  expect(allows(options, origin)).toBe(true);
+                  expect(allows(options, origin, method)).toBe(true);
                 }
                 if (acao !== undefined) allowedSeen++;
                 if (preflight && res.status === 403) expect(corsHeaderNames(res)).toEqual([]);
-                if (options.origin !== '*') expect(res.headers.vary).toContain('Origin');
+                const readsVary = options.origin !== '*';
+                const writesVary = trustedWith(options, 'POST') !== '*';
+                const write = !SAFE_METHODS.includes(method);
+                if (preflight ? readsVary || writesVary : write ? writesVary : readsVary)
+                  expect(res.headers.vary).toContain('Origin');
 
                 if (verdict(options, sent)) {
-                  expect(acao).toBe(options.origin === '*' ? '*' : origin);
+                  expect(acao).toBe(trusted === '*' ? '*' : origin);
                   if (preflight) {
                     expect(res.status).toBe(204);
                     expect(handled).toEqual([]);

@@ -66,7 +66,7 @@ class ReportsController {
   }
 }
 
-@Cors({ origin: '*' })
+@Cors({ origin: '*', methods: ['GET'] })
 @Controller('public')
 class PublicController {
   @Get() list() {

@@ -23,21 +23,42 @@ const nearMiss = fc
   );
 export const requestOrigin = fc.oneof(fc.constantFrom(...ORIGINS), nearMiss, fc.string({ maxLength: 40 }));
 
+const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
+
 export const policyOptions: fc.Arbitrary<CorsOptions> = fc
   .record({
     origin: fc.oneof(fc.constant('*' as const), fc.subarray(ORIGINS)),
+    writeOrigin: fc.oneof(
+      { arbitrary: fc.constant(undefined), weight: 2 },
+      fc.constant('*' as const),
+      fc.subarray(ORIGINS),
+    ),
     credentials: fc.boolean(),
     methods: fc.oneof(fc.constant('*' as const), fc.subarray(METHODS, { minLength: 1 })),
     allowedHeaders: fc.oneof(fc.constant('*' as const), fc.subarray(HEADERS)),
     exposedHeaders: fc.subarray(['X-Request-Id', 'X-Total-Count']),
+    trustedWriters: fc.subarray(ORIGINS),
   })
-  .map((options): CorsOptions => {
-    if (options.origin === '*') return { ...options, credentials: false };
-    // 'null' with credentials needs its opt-in (DESIGN §4); the engine's answers are what these properties are about.
-    return options.credentials && options.origin.includes('null')
-      ? { ...options, dangerouslyAllowNullOriginWithCredentials: true }
-      : options;
+  .map(({ writeOrigin, trustedWriters, ...options }): CorsOptions => {
+    const credentials = options.credentials && options.origin !== '*';
+    const writes = options.methods === '*' || options.methods.some((method) => !SAFE_METHODS.includes(method));
+    // '*' with a write method needs writeOrigin, and '*' with credentials is refused for writes as for reads (DESIGN §4).
+    if ((writeOrigin === undefined && options.origin === '*' && writes) || (writeOrigin === '*' && credentials))
+      writeOrigin = trustedWriters;
+    const listed = [options.origin, writeOrigin ?? []].flat();
+    return {
+      ...options,
+      credentials,
+      ...(writeOrigin === undefined ? {} : { writeOrigin }),
+      // 'null' with credentials needs its opt-in (DESIGN §4); the engine's answers are what these properties are about.
+      ...(credentials && listed.includes('null') ? { dangerouslyAllowNullOriginWithCredentials: true } : {}),
+    };
   });
+
+/** The origins `options` trust with a request with `method` (for a preflight, the method it announces). */
+export function trustedWith(options: CorsOptions, method: string): CorsOptions['origin'] {
+  return SAFE_METHODS.includes(method) ? options.origin : (options.writeOrigin ?? options.origin);
+}
 
 /** Origins an HTTP client can put on the wire as they are (printable ASCII, no surrounding spaces). */
 export const sendableOrigin = fc.oneof(

@@ -13,7 +13,10 @@ const APP = 'https://app.example.com';
 function preflight(policy: CorsPolicy, overrides: Partial<PreflightRequest> = {}) {
   const origin = overrides.origin ?? APP;
   const request = { origin, requestMethod: 'GET', requestHeaders: undefined, privateNetwork: false, ...overrides };
-  return policy.resolvePreflight(request, policy.origins.matches(origin, nodeRequest) === true);
+  return policy.resolvePreflight(
+    request,
+    policy.originsFor(request.requestMethod).matches(origin, nodeRequest) === true,
+  );
 }
 
 function headersOf(answer: ReturnType<typeof preflight>): Record<string, string> {
@@ -44,7 +47,7 @@ describe('CorsPolicy defaults (restrictive, as Starlette)', () => {
     expect(policy.disallowedOutcome('GET')).toBe('withheld');
     expect(policy.disallowedOutcome('HEAD')).toBe('withheld');
     const open = CorsPolicy.compile({ origin: [APP] }, 'forRoot');
-    expect(open.headersForActual(APP)).toEqual([['access-control-allow-origin', APP]]);
+    expect(open.headersForActual(APP, 'GET')).toEqual([['access-control-allow-origin', APP]]);
     expect(preflight(open)).toMatchObject({ accepted: true, continue: false });
   });
 
@@ -129,7 +132,7 @@ describe('CorsPolicy preflight decisions', () => {
   it("answers '*' origins with '*' and does not vary on Origin", () => {
     const open = CorsPolicy.compile({ origin: '*' }, 'forRoot');
     expect(headersOf(preflight(open, { origin: 'https://anyone.test' }))['access-control-allow-origin']).toBe('*');
-    expect(open.headersForActual('https://anyone.test')).toEqual([['access-control-allow-origin', '*']]);
+    expect(open.headersForActual('https://anyone.test', 'GET')).toEqual([['access-control-allow-origin', '*']]);
     expect(open.vary).toEqual([]);
     expect(open.preflightVary).toEqual(['Access-Control-Request-Method', 'Access-Control-Request-Headers']);
   });
@@ -158,7 +161,7 @@ describe('CorsPolicy actual-request headers', () => {
       { origin: [APP], credentials: true, exposedHeaders: ['X-Request-Id', 'X-Total'] },
       'forRoot',
     );
-    expect(policy.headersForActual(APP)).toEqual([
+    expect(policy.headersForActual(APP, 'GET')).toEqual([
       ['access-control-allow-origin', APP],
       ['access-control-allow-credentials', 'true'],
       ['access-control-expose-headers', 'X-Request-Id, X-Total'],
@@ -210,8 +213,8 @@ describe('mergePolicyLevels', () => {
       { source: 'AdminController', options: false },
     ]);
     expect(closed).toEqual({
-      options: { origin: [], methods: ['POST'] },
-      sources: { origin: 'AdminController', methods: 'forRoot' },
+      options: { origin: [], writeOrigin: [], methods: ['POST'] },
+      sources: { origin: 'AdminController', writeOrigin: 'AdminController', methods: 'forRoot' },
     });
     const reopened = mergePolicyLevels([
       { source: 'forRoot', options: { origin: [APP] } },
@@ -385,7 +388,7 @@ describe('CorsConfigError at compile time (README: Startup validation)', () => {
     ],
     [
       "'*' without credentials",
-      { origin: '*', methods: '*', allowedHeaders: '*' },
+      { origin: '*', writeOrigin: '*', methods: '*', allowedHeaders: '*' },
       (policy) => {
         expect(
           headersOf(
@@ -397,7 +400,7 @@ describe('CorsConfigError at compile time (README: Startup validation)', () => {
           'access-control-allow-headers': 'accept, accept-language, content-language, content-type, x-custom',
           'access-control-max-age': '600',
         });
-        expect(policy.headersForActual('https://any.example')).toEqual([['access-control-allow-origin', '*']]);
+        expect(policy.headersForActual('https://any.example', 'PURGE')).toEqual([['access-control-allow-origin', '*']]);
       },
     ],
     [

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { CorsOptions } from '../../src/cors-options.interface.js';
 import { CorsConfigError } from '../../src/policy/cors-config.error.js';
 import { CorsPolicy } from '../../src/policy/cors-policy.js';
-import { HEADERS, METHODS, policyOptions, requestOrigin } from './arbitraries.js';
+import { HEADERS, METHODS, policyOptions, requestOrigin, trustedWith } from './arbitraries.js';
 
 /** The matcher only hands the request on to a function origin. */
 const nodeRequest = {} as IncomingMessage;
@@ -31,7 +31,7 @@ describe('policy engine properties', () => {
         fc.subarray(HEADERS),
         (options, origin, method, headers) => {
           const policy = CorsPolicy.compile(options, 'forRoot');
-          const originAllowed = policy.origins.matches(origin, nodeRequest) === true;
+          const originAllowed = policy.originsFor(method).matches(origin, nodeRequest) === true;
           const answer = policy.resolvePreflight(
             { origin, requestMethod: method, requestHeaders: headers.join(', '), privateNetwork: false },
             originAllowed,
@@ -41,11 +41,12 @@ describe('policy engine properties', () => {
           const acao = answer.headers.find(([name]) => name === 'access-control-allow-origin')?.[1];
           const credentials = answer.headers.some(([name]) => name === 'access-control-allow-credentials');
           if (acao === '*') {
-            expect(options.origin).toBe('*');
+            expect(trustedWith(options, method)).toBe('*');
             expect(credentials).toBe(false);
           } else {
             expect(acao).toBe(origin);
-            expect(Array.isArray(options.origin) && options.origin.includes(origin)).toBe(true);
+            const trusted = trustedWith(options, method);
+            expect(trusted === '*' || (Array.isArray(trusted) && trusted.includes(origin))).toBe(true);
           }
         },
       ),
@@ -66,7 +67,7 @@ describe('policy engine properties', () => {
         const policy = CorsPolicy.compile(options, 'forRoot');
         const answer = policy.resolvePreflight(
           { origin, requestMethod: method, requestHeaders: headers, privateNetwork: true },
-          policy.origins.matches(origin, nodeRequest) === true,
+          policy.originsFor(method).matches(origin, nodeRequest) === true,
         );
         if (!answer.accepted) return;
         accepted++;
@@ -97,12 +98,15 @@ describe('policy engine properties', () => {
     );
   });
 
-  it("varies on Origin exactly when the policy is not '*'", () => {
+  it("varies on Origin exactly when the policy is not '*': reads on origin, writes and preflights on writeOrigin too", () => {
     fc.assert(
       fc.property(policyOptions, (options) => {
         const policy = CorsPolicy.compile(options, 'forRoot');
-        expect(policy.vary.includes('Origin')).toBe(options.origin !== '*');
-        expect(policy.preflightVary.includes('Origin')).toBe(options.origin !== '*');
+        const readsVary = options.origin !== '*';
+        const writesVary = trustedWith(options, 'POST') !== '*';
+        expect(policy.vary.includes('Origin')).toBe(readsVary);
+        expect(policy.writeVary.includes('Origin')).toBe(writesVary);
+        expect(policy.preflightVary.includes('Origin')).toBe(readsVary || writesVary);
       }),
     );
   });
