@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { formatBaseline } from './baseline/baseline-file.js';
 import type { CorsEnforce, CorsOptions } from './cors-options.interface.js';
 import { CorsPolicies } from './cors-policies.service.js';
 import { CorsRoutes } from './cors-routes.service.js';
@@ -80,6 +81,14 @@ export class CorsAudit {
    */
   routeFor(method: string, path: string, host?: string): CorsRouteAudit {
     return this.entry(this.index.entries()[this.index.lookup(method, path, host).entry]);
+  }
+
+  /**
+   * The text of a policy baseline file (JSON Lines, one route a line, sorted, without timestamps or sources), to commit
+   * and check in CI with `expectCorsBaseline()` or `nestjs-cors audit --check`.
+   */
+  baseline(): string {
+    return formatBaseline(this.routes());
   }
 
   /** The same as a plain-text table, one line per route. */

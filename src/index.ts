@@ -1,3 +1,4 @@
+export { CorsBaselineError } from './baseline/baseline-file.js';
 export { CorsAudit, type CorsRouteAudit } from './cors-audit.service.js';
 export { Cors } from './cors.decorator.js';
 export { CorsModule } from './cors.module.js';
