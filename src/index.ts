@@ -19,3 +19,4 @@ export type {
   CorsRejectionReason,
 } from './cors-options.interface.js';
 export { CorsConfigError } from './policy/cors-config.error.js';
+export { type CorsBaselineOptions, expectCorsBaseline } from './expect-cors-baseline.js';
