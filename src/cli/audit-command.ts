@@ -1,6 +1,6 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import { NestFactory } from '@nestjs/core';
+import { ModulesContainer, NestFactory } from '@nestjs/core';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
@@ -147,17 +147,23 @@ export async function loadAdapter(name: string, load: Load = importModule): Prom
 
 /**
  * The app's `CorsAudit`. A CommonJS app (NestJS 11) loads the CommonJS build of nestjs-cors, whose `CorsAudit` is
- * another class than this ES module's: then the one its module file resolves.
+ * another class than this ES module's: then the one its module file resolves. Looked up among the providers first,
+ * as a failed `app.get()` is logged as an error.
  */
 function auditOf(app: INestApplication, moduleSpec: string): CorsAudit {
+  const modules = [...app.get(ModulesContainer).values()];
+  const provided = (token: Function) => modules.some((module) => module.providers.has(token));
+  if (provided(CorsAudit)) return app.get(CorsAudit);
+  const commonJs = requireFrom(moduleSpec.split('#')[0], 'nestjs-cors')?.CorsAudit;
+  if (commonJs !== undefined && provided(commonJs)) return app.get(commonJs as typeof CorsAudit);
+  throw new UsageError(`${moduleSpec} does not import CorsModule (nestjs-cors): there is no CORS policy to audit`);
+}
+
+/** `require(specifier)` as `file` would resolve it, or `undefined` where it cannot. */
+function requireFrom(file: string, specifier: string): Record<string, Function> | undefined {
   try {
-    return app.get(CorsAudit);
+    return createRequire(resolve(file))(specifier) as Record<string, Function>;
   } catch {
-    const required = createRequire(resolve(moduleSpec.split('#')[0]));
-    try {
-      return app.get((required('nestjs-cors') as { CorsAudit: typeof CorsAudit }).CorsAudit);
-    } catch {
-      throw new UsageError(`${moduleSpec} does not import CorsModule (nestjs-cors): there is no CORS policy to audit`);
-    }
+    return undefined;
   }
 }

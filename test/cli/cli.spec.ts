@@ -114,7 +114,7 @@ describe('nestjs-cors audit', () => {
     const missingExport = audit('--module', `${fixture}#OrdersModule`, '--write', join(dir, 'x.jsonl'));
     expect(missingExport.status).toBe(2);
     expect(missingExport.stderr).toContain(
-      'exports no function OrdersModule (it exports AppModule, BrokenModule, NarrowedModule, WidenedModule, configure): name one after #',
+      'exports no function OrdersModule (it exports AppModule, BrokenModule, NarrowedModule, WidenedModule, WithoutCorsModule, configure): name one after #',
     );
     const missingFile = audit('--module', fixture, '--check', join(dir, 'none.jsonl'));
     expect(missingFile).toMatchObject({ status: 2 });
@@ -123,6 +123,11 @@ describe('nestjs-cors audit', () => {
     expect(missingModule.status).toBe(2);
     expect(missingModule.stderr).toContain(
       `No file ${join(dir, 'none.js')}: name the compiled module, such as dist/app.module.js\n${USAGE}`,
+    );
+    const withoutCors = audit('--module', `${fixture}#WithoutCorsModule`, '--write', join(dir, 'x.jsonl'));
+    expect(withoutCors).toMatchObject({ status: 2, stdout: '' });
+    expect(withoutCors.stderr).toBe(
+      `${fixture}#WithoutCorsModule does not import CorsModule (nestjs-cors): there is no CORS policy to audit\n${USAGE}\n`,
     );
     const broken = audit('--module', `${fixture}#BrokenModule`, '--write', join(dir, 'x.jsonl'));
     expect(broken.status).toBe(2);

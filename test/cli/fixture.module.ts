@@ -29,6 +29,9 @@ export const NarrowedModule = ordersModule({ origin: [] });
 @Module({ imports: [CorsModule.forRoot({ origin: '*', credentials: true })] })
 export class BrokenModule {}
 
+@Module({ controllers: [OrdersController] })
+export class WithoutCorsModule {}
+
 /** What a `main.ts` sets before `app.init()`, shared with the CLI through `--configure`. */
 export function configure(app: INestApplication): void {
   app.setGlobalPrefix('api');
