@@ -35,7 +35,7 @@ export interface Output {
 
 /** Runs `nestjs-cors audit ...` and gives its exit code. */
 export async function runAudit(argv: string[], output: Output): Promise<number> {
-  let command: ReturnType<typeof parseCommand>;
+  let command: Command;
   try {
     command = parseCommand(argv);
   } catch (error) {
