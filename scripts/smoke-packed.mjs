@@ -142,12 +142,22 @@ const { Controller, Get, Module } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { CorsModule } = require('nestjs-cors');`,
   };
+  // The same module for the CLI (`npx nestjs-cors audit`), which loads it and boots it itself.
+  const cliModule = (load, exported) => `${load}
+class ItemsController { list() { return []; } }
+Get()(ItemsController.prototype, 'list', Object.getOwnPropertyDescriptor(ItemsController.prototype, 'list'));
+Controller('items')(ItemsController);
+${exported}class AppModule {}
+Module({ imports: [CorsModule.forRoot({ origin: ['https://app.example.com'] })], controllers: [ItemsController] })(AppModule);
+`;
+  esm.cliModule = { file: 'app.module.mjs', text: cliModule(esm.load, 'export ') };
+  cjs.cliModule = { file: 'app.module.cjs', text: `${cliModule(cjs.load, '')}exports.AppModule = AppModule;\n` };
   const scratch = [
-    { name: 'tarball-esm-nest12', type: 'module', nest: '^12', from: tarball, apps: [esm] },
-    { name: 'tarball-cjs-nest11', type: 'commonjs', nest: '^11', from: tarball, apps: [cjs] },
+    { name: 'tarball-esm-nest12', type: 'module', nest: '^12', from: tarball, apps: [esm], cli: esm.cliModule },
+    { name: 'tarball-cjs-nest11', type: 'commonjs', nest: '^11', from: tarball, apps: [cjs], cli: cjs.cliModule },
     { name: 'git-nest12', type: 'module', nest: '^12', from: `git+file://${clone}#${commit}`, apps: [esm, cjs] },
   ];
-  for (const { name, type, nest, from, apps } of scratch) {
+  for (const { name, type, nest, from, apps, cli } of scratch) {
     const dir = join(root, name);
     mkdirSync(dir);
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type }));
@@ -174,6 +184,17 @@ const { CorsModule } = require('nestjs-cors');`,
     for (const { file, load } of apps) {
       writeFileSync(join(dir, file), app(load));
       process.stdout.write(`${name} ${file}: ${run(dir, 'node', [file])}`);
+    }
+    if (cli !== undefined) {
+      writeFileSync(join(dir, cli.file), cli.text);
+      for (const mode of ['--write', '--check']) {
+        const args = ['--no-install', 'nestjs-cors', 'audit', '--module', `${cli.file}#AppModule`, mode, 'cors.jsonl'];
+        // Nothing on stderr: a CommonJS app's audit is found without a failed lookup that Nest would log.
+        const { status, stdout, stderr } = spawnSync('npx', args, { cwd: dir, encoding: 'utf8' });
+        if (status !== 0 || stderr !== '')
+          throw new Error(`npx nestjs-cors audit ${mode} (exit ${status}):\n${stderr}`);
+        process.stdout.write(`${name} npx nestjs-cors audit ${mode}: ${stdout}`);
+      }
     }
   }
 } finally {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { formatBaseline } from './baseline/baseline-file.js';
 import type { CorsEnforce, CorsOptions } from './cors-options.interface.js';
 import { CorsRoutes } from './cors-routes.service.js';
 import type { CorsPolicy, OptionSources } from './policy/cors-policy.js';
@@ -15,6 +16,7 @@ const FIELDS = [
   'maxAge',
   'enforce',
   'reportOnly',
+  'allowPrivateNetwork',
 ] as const;
 type AuditedField = (typeof FIELDS)[number];
 
@@ -42,6 +44,8 @@ export interface CorsRouteAudit {
   maxAge: number;
   enforce: CorsEnforce;
   reportOnly: boolean;
+  /** Whether accepted preflights answer `Access-Control-Request-Private-Network` (legacy Private Network Access). */
+  allowPrivateNetwork: boolean;
   /**
    * Where each field came from: `forRoot` (or `forRootAsync`, or `reconfigure()` once it replaced them),
    * `policy 'partner'`, `UsersController`, `UsersController.create`, a `paths` entry (`forRoot paths[0] (/graphql)`),
@@ -82,6 +86,14 @@ export class CorsAudit {
   routeFor(method: string, path: string, host?: string): CorsRouteAudit {
     const snapshot = this.index.current;
     return entry(snapshot.entries()[snapshot.lookup(method, path, host).entry]);
+  }
+
+  /**
+   * The text of a policy baseline file (JSON Lines, one route a line, sorted, without timestamps or sources), to commit
+   * and check in CI with `expectCorsBaseline()` or `nestjs-cors audit --check`.
+   */
+  baseline(): string {
+    return formatBaseline(this.routes());
   }
 
   /** The same as a plain-text table, one line per route. */
@@ -137,6 +149,7 @@ function describe(
     maxAge: options.maxAge,
     enforce: options.enforce,
     reportOnly: options.reportOnly,
+    allowPrivateNetwork: options.allowPrivateNetwork,
     from,
   };
 }

@@ -1,3 +1,4 @@
+export { CorsBaselineError } from './baseline/baseline-file.js';
 export { CorsAudit, type CorsRouteAudit } from './cors-audit.service.js';
 export { Cors } from './cors.decorator.js';
 export { CorsModule } from './cors.module.js';
@@ -19,3 +20,4 @@ export type {
   CorsRejectionReason,
 } from './cors-options.interface.js';
 export { CorsConfigError } from './policy/cors-config.error.js';
+export { type CorsBaselineOptions, expectCorsBaseline } from './expect-cors-baseline.js';

@@ -92,6 +92,7 @@ describe.each(ADAPTERS)('the audit on $name ($bootstrap)', (adapter) => {
           maxAge: 'default',
           enforce: 'default',
           reportOnly: 'default',
+          allowPrivateNetwork: 'default',
         });
       }
     });
@@ -172,10 +173,10 @@ describe.each(ADAPTERS)('the audit on $name ($bootstrap)', (adapter) => {
     await withApp(await startApp(adapter, [AuditedModule]), async (app) => {
       const lines = app.get(CorsAudit).table().split('\n');
       expect(lines[0]).toMatch(
-        /^method +path +handler +origin +writeOrigin +credentials +methods +allowedHeaders +exposedHeaders +maxAge +enforce +reportOnly$/,
+        /^method +path +handler +origin +writeOrigin +credentials +methods +allowedHeaders +exposedHeaders +maxAge +enforce +reportOnly +allowPrivateNetwork$/,
       );
       expect(lines[2]).toMatch(
-        /^PUT +\/partner\/:id +PartnerController\.update +https:\/\/app\.example\.com ← forRoot +https:\/\/app\.example\.com ← forRoot +true ← forRoot +GET, PUT ← PartnerController\.update +X-Partner-Key ← PartnerController +- +600 +unsafe +false$/,
+        /^PUT +\/partner\/:id +PartnerController\.update +https:\/\/app\.example\.com ← forRoot +https:\/\/app\.example\.com ← forRoot +true ← forRoot +GET, PUT ← PartnerController\.update +X-Partner-Key ← PartnerController +- +600 +unsafe +false +false$/,
       );
       expect(lines).toHaveLength(5);
     });
