@@ -14,7 +14,7 @@ import { pathOf } from './node-request.js';
 import { OriginChecks } from './origin-checks.service.js';
 import { NO_HEADERS, type VaryHeader } from './policy/candidate-policies.js';
 import type { ActualRejection, CorsHeaders } from './policy/cors-policy.js';
-import { isCrossOrigin, isPreflight, requestOrigin } from './policy/request-facts.js';
+import { decidedMethod, isCrossOrigin, isPreflight, requestOrigin } from './policy/request-facts.js';
 import { type CorsHead, writeAnswer, writeOnHead } from './response-head.js';
 import type { RouteTarget } from './routing/route-index.js';
 
@@ -100,8 +100,8 @@ export class CorsFrontDoor {
     const preflight = isPreflight(method, headers);
     const snapshot = this.routes.current;
     // A preflight is decided for the request it announces: its route, and who may send that method.
-    const decidedMethod = preflight ? String(headers['access-control-request-method']) : method;
-    const target = snapshot.forRequest(decidedMethod, request);
+    const decided = decidedMethod(method, headers, preflight);
+    const target = snapshot.forRequest(decided, request);
     const { candidates } = target;
     const vary = preflight ? candidates.preflightVary : candidates.varyFor(method);
     const origin = requestOrigin(headers);
@@ -112,7 +112,7 @@ export class CorsFrontDoor {
     }
 
     const exchange: Exchange = { request, response, next, snapshot, target, origin, preflight };
-    const originAllowed = this.origins.allowedBy(candidates, origin, decidedMethod, request);
+    const originAllowed = this.origins.allowedBy(candidates, origin, decided, request);
     if (Array.isArray(originAllowed)) this.decide(exchange, originAllowed);
     else originAllowed.then((allowed) => this.decide(exchange, allowed)).catch(next);
   };

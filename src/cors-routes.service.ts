@@ -10,7 +10,7 @@ import { CorsSnapshot } from './cors-snapshot.js';
 import { type DiscoveredRoute, discoverRoutes, guardFirst, pathToRegexpSyntax } from './nest-internals.js';
 import { hostOf, pathOf } from './node-request.js';
 import { ConfigErrors } from './policy/cors-config.error.js';
-import { isPreflight } from './policy/request-facts.js';
+import { decidedMethod } from './policy/request-facts.js';
 import { type Endpoint, type GatewayEndpoint, RouteIndex } from './routing/route-index.js';
 
 /** The one guard every handler a preflight cannot tell apart shares (see `CorsGuard`). */
@@ -80,10 +80,7 @@ export class CorsRoutes {
    * request it announces), else its own path: where a warning about the request is best filed.
    */
   routePathOf(request: IncomingMessage): string {
-    const method = request.method ?? 'GET';
-    const routed = isPreflight(method, request.headers)
-      ? String(request.headers['access-control-request-method'])
-      : method;
+    const routed = decidedMethod(request.method ?? 'GET', request.headers);
     const target = this.binding?.targetOf(request) ?? request.url ?? '/';
     const snapshot = this.current;
     const { entry } = snapshot.lookup(routed, target, this.hostOf(request));

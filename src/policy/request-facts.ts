@@ -16,6 +16,18 @@ export function isPreflight(method: string | undefined, headers: RequestHeaders)
 }
 
 /**
+ * The method a request is decided, and its route looked up, with: for a preflight, the one it announces
+ * (`Access-Control-Request-Method`), as a preflight is answered for the request it announces.
+ */
+export function decidedMethod(
+  method: string,
+  headers: RequestHeaders,
+  preflight = isPreflight(method, headers),
+): string {
+  return preflight ? String(headers['access-control-request-method']) : method;
+}
+
+/**
  * Whether a request that carries `origin` comes from another origin. `Sec-Fetch-Site` is the browser's own answer
  * and wins (`none` is a user's own navigation); without it, the origin's host is compared with the host the request
  * was sent to (`host()`: the `Host` header, or the adapter's trusted `X-Forwarded-Host`, asked only when needed),
