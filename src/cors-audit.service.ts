@@ -3,7 +3,7 @@ import { formatBaseline } from './baseline/baseline-file.js';
 import type { CorsEnforce, CorsOptions } from './cors-options.interface.js';
 import { CorsRoutes } from './cors-routes.service.js';
 import type { CorsPolicy, OptionSources } from './policy/cors-policy.js';
-import type { IndexEntry } from './routing/route-index.js';
+import type { IndexEntry } from './routing/route-index.interface.js';
 
 /** The fields an audit shows, in this order. */
 const FIELDS = [

@@ -16,7 +16,7 @@ import { NO_HEADERS, type VaryHeader } from './policy/candidate-policies.js';
 import type { ActualRejection, CorsHeaders } from './policy/cors-policy.js';
 import { decidedMethod, isCrossOrigin, isPreflight, requestOrigin } from './policy/request-facts.js';
 import { type CorsHead, writeAnswer, writeOnHead } from './response-head.js';
-import type { RouteTarget } from './routing/route-index.js';
+import type { RouteTarget } from './routing/route-index.interface.js';
 
 const DECIDED_AT_SERVER = Symbol('nestjs-cors:decided-at-server');
 

@@ -4,7 +4,7 @@ import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import { type DiscoveredGateway, discoverGateways, webSocketAdapterOf } from './nest-internals.js';
 import type { CorsPolicy } from './policy/cors-policy.js';
 import { handshakePath } from './routing/gateway-table.js';
-import type { GatewayEndpoint } from './routing/route-index.js';
+import type { GatewayEndpoint } from './routing/route-index.interface.js';
 
 /** A gateway the front door decides, with what its policy and the startup checks need of it. */
 export interface AppGateway extends Omit<GatewayEndpoint, 'policy'> {

@@ -6,9 +6,10 @@ import { CORS_MODULE_OPTIONS, CORS_OPTIONS, CORS_OVERRIDES } from './cors.module
 import type { CorsModuleOptions, CorsOptions, CorsOverrides } from './cors-options.interface.js';
 import type { DiscoveredRoute } from './nest-internals.js';
 import { ConfigErrors, CorsConfigError } from './policy/cors-config.error.js';
-import { CorsPolicy, mergePolicyLevels, type PolicyLevel } from './policy/cors-policy.js';
+import { CorsPolicy } from './policy/cors-policy.js';
+import { mergePolicyLevels, type PolicyLevel } from './policy/policy-levels.js';
 import { OriginFunctions } from './policy/origin-function.js';
-import type { Endpoint, PathEntry } from './routing/route-index.js';
+import type { Endpoint, PathEntry } from './routing/route-index.interface.js';
 
 const REPLACED = 'overrideProvider(CORS_OPTIONS)';
 const OVERRIDDEN = 'overrideProvider(CORS_OVERRIDES)';

@@ -11,7 +11,8 @@ import { type DiscoveredRoute, discoverRoutes, guardFirst, pathToRegexpSyntax } 
 import { hostOf, pathOf } from './node-request.js';
 import { ConfigErrors } from './policy/cors-config.error.js';
 import { decidedMethod } from './policy/request-facts.js';
-import { type Endpoint, type GatewayEndpoint, RouteIndex } from './routing/route-index.js';
+import { RouteIndex } from './routing/route-index.js';
+import type { Endpoint, GatewayEndpoint } from './routing/route-index.interface.js';
 
 /** The one guard every handler a preflight cannot tell apart shares (see `CorsGuard`). */
 const VERSIONED_HANDLER_GUARD = new CorsGuard();

@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Type } from '@nestjs/common';
 import type { CorsPolicies } from './cors-policies.service.js';
 import type { CorsPolicy } from './policy/cors-policy.js';
-import type { IndexEntry, RouteIndex, RouteTarget } from './routing/route-index.js';
+import type { RouteIndex } from './routing/route-index.js';
+import type { IndexEntry, RouteTarget } from './routing/route-index.interface.js';
 
 /**
  * One configuration of the app's CORS, compiled: its policies and the route index built on them. A request is decided

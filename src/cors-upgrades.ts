@@ -10,7 +10,8 @@ import { pathOf } from './node-request.js';
 import { OriginChecks } from './origin-checks.service.js';
 import type { CorsPolicy } from './policy/cors-policy.js';
 import { isCrossOrigin, requestOrigin } from './policy/request-facts.js';
-import { type RouteTarget, UPGRADE } from './routing/route-index.js';
+import { UPGRADE } from './routing/route-index.js';
+import type { RouteTarget } from './routing/route-index.interface.js';
 
 /** One cross-origin upgrade being decided. */
 interface Handshake {

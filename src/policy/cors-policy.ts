@@ -40,28 +40,6 @@ export interface PreflightRequest {
   privateNetwork: boolean;
 }
 
-/** One level of a policy (`forRoot`, a named policy, a controller, a route) and where it was written. */
-export interface PolicyLevel {
-  source: string;
-  options: CorsOptions | false | undefined;
-}
-
-/**
- * Combines policy levels field by field, the last one winning: `forRoot, named policy, controller, route`. Arrays
- * replace, they never merge. `false` (from `@Cors(false)`) closes the endpoint to every origin, for reads and writes;
- * more specific levels can still reopen it.
- */
-export function mergePolicyLevels(levels: readonly PolicyLevel[]): { options: CorsOptions; sources: OptionSources } {
-  const options: CorsOptions = {};
-  const sources: OptionSources = {};
-  for (const { source, options: level } of levels) {
-    const fields: CorsOptions = level === false ? { origin: [], writeOrigin: [] } : (level ?? {});
-    Object.assign(options, fields);
-    for (const key of Object.keys(fields) as Array<keyof CorsOptions>) sources[key] = source;
-  }
-  return { options, sources };
-}
-
 /**
  * One endpoint's CORS policy, validated and compiled once at bootstrap. Every header value that does not echo the
  * request is computed here; a request only compares.

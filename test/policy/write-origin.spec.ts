@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from '@jest/globals';
 import type { CorsOptions } from '../../src/cors-options.interface.js';
 import { CorsConfigError } from '../../src/policy/cors-config.error.js';
-import { CorsPolicy, mergePolicyLevels } from '../../src/policy/cors-policy.js';
+import { CorsPolicy } from '../../src/policy/cors-policy.js';
+import { mergePolicyLevels } from '../../src/policy/policy-levels.js';
 
 /** The matcher only hands the request on to a function origin. */
 const nodeRequest = {} as IncomingMessage;

@@ -1,0 +1,24 @@
+import type { CorsOptions } from '../cors-options.interface.js';
+import type { OptionSources } from './validate-options.js';
+
+/** One level of a policy (`forRoot`, a named policy, a controller, a route) and where it was written. */
+export interface PolicyLevel {
+  source: string;
+  options: CorsOptions | false | undefined;
+}
+
+/**
+ * Combines policy levels field by field, the last one winning: `forRoot, named policy, controller, route`. Arrays
+ * replace, they never merge. `false` (from `@Cors(false)`) closes the endpoint to every origin, for reads and writes;
+ * more specific levels can still reopen it.
+ */
+export function mergePolicyLevels(levels: readonly PolicyLevel[]): { options: CorsOptions; sources: OptionSources } {
+  const options: CorsOptions = {};
+  const sources: OptionSources = {};
+  for (const { source, options: level } of levels) {
+    const fields: CorsOptions = level === false ? { origin: [], writeOrigin: [] } : (level ?? {});
+    Object.assign(options, fields);
+    for (const key of Object.keys(fields) as Array<keyof CorsOptions>) sources[key] = source;
+  }
+  return { options, sources };
+}
