@@ -12,6 +12,7 @@ import type {
   RouteTarget,
   Routing,
 } from './route-index.interface.js';
+import { pathsMayOverlap } from './route-paths.js';
 import { type RouteDefinition, RouteTable, type UnsupportedReason } from './route-table.js';
 
 /** The method of a gateway's entry, and the one `lookup` takes for an upgrade (a WebSocket handshake). */
@@ -171,14 +172,32 @@ export class RouteIndex {
       definitions.push({ ...endpoint, value });
     });
     const matching = this.routing.pathMatching();
+    // A request that no handler of a route takes (none takes its version) goes on to the routes after it that match it
+    // too, in the adapter's order (Express passes it on; find-my-way backtracks). Their handlers are candidates of that
+    // route, so that the front door refuses only what none of them would take, and they carry the guard, as their
+    // policies are not known before routing either. A request that reaches them directly leaves the guard no decision.
+    const passedTo = definitions.map((passing, i) =>
+      passesOn(passing.value.members)
+        ? definitions
+            .slice(i + 1)
+            .filter(
+              (later) =>
+                methodsMeet(passing.method, later.method) &&
+                pathsMayOverlap(passing.path, later.path, matching, this.syntax),
+            )
+            .flatMap((later) => later.value.members)
+        : [],
+    );
+    for (const member of passedTo.flat()) guarded.push(member.handlerFunction);
     const routes = new RouteTable(
-      definitions.map(({ value: { members, first }, ...definition }) => {
+      definitions.map(({ value: { members, first }, ...definition }, i) => {
         const policies = [...new Set(members.map((member) => member.policy))];
         if (policies.length > 1) guarded.push(...members.map((member) => member.handlerFunction));
+        const reachable = [...new Set([...policies, ...passedTo[i].map((member) => member.policy)])];
         return {
           ...definition,
           value: {
-            candidates: this.candidatesOf(policies),
+            candidates: this.candidatesOf(reachable),
             handler: members.map((member) => member.handler).join(' | '),
             entry: first,
             passesOn: passesOn(members),
@@ -188,16 +207,6 @@ export class RouteIndex {
       matching,
       this.syntax,
     );
-    // A request that no handler of a route takes (none takes its version) goes on to the routes after it that match it
-    // too, in the adapter's order (Express passes it on; find-my-way backtracks): their handlers' policies are not known
-    // before routing either, so they carry the guard. A request that reaches them directly leaves the guard no decision.
-    definitions.forEach((passing, i) => {
-      if (!passesOn(passing.value.members)) return;
-      for (const later of definitions.slice(i + 1)) {
-        if (methodsMeet(passing.method, later.method) && routes.mayOverlap(passing.path, later.path))
-          guarded.push(...later.value.members.map((member) => member.handlerFunction));
-      }
-    });
     const unsupported = [...routes.unsupported, ...this.paths.unsupported];
     if (strict && unsupported.length > 0) {
       throw CorsConfigError.all(

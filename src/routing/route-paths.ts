@@ -1,4 +1,5 @@
-import type { Group, Token } from 'path-to-regexp';
+import { type Group, parse, type Token } from 'path-to-regexp';
+import type { PathMatching } from './route-table.js';
 
 /** A route path segment as the index files it: its literal text, or `undefined` for any non-empty segment. */
 export type SegmentKey = string | undefined;
@@ -49,8 +50,35 @@ function literalKey(text: string, caseSensitive: boolean): SegmentKey {
   return text.toLowerCase();
 }
 
+/**
+ * Whether some request path may match both route paths (written in `syntax`, compared as `matching` says): `true`
+ * where unsure (a segment of a parameter and text is taken for any segment; a path that does not compile may match
+ * anything). For the routes a request can fall through to from a route none of whose handlers takes it.
+ */
+export function pathsMayOverlap(
+  a: string,
+  b: string,
+  { caseSensitive, ignoreTrailingSlash }: PathMatching,
+  syntax: (path: string) => string,
+): boolean {
+  const shapes = (path: string) => {
+    try {
+      return groupCombinations(parse(syntax(path)).tokens).map((tokens) => {
+        const shape = pathShape(tokens, caseSensitive);
+        // `/a/` and `/a` both match a request for `/a/` where the adapter ignores a trailing slash.
+        if (ignoreTrailingSlash && !shape.open && shape.keys.at(-1) === '') shape.keys.pop();
+        return shape;
+      });
+    } catch {
+      return undefined;
+    }
+  };
+  const [ofA, ofB] = [shapes(a), shapes(b)];
+  return ofA === undefined || ofB === undefined || ofA.some((x) => ofB.some((y) => shapesOverlap(x, y)));
+}
+
 /** Whether a request path may have both shapes: segment by segment alike, where the shorter does not go on past its own. */
-export function shapesOverlap(x: PathShape, y: PathShape): boolean {
+function shapesOverlap(x: PathShape, y: PathShape): boolean {
   const shared = Math.min(x.keys.length, y.keys.length);
   for (let i = 0; i < shared; i++) {
     const [p, q] = [x.keys[i], y.keys[i]];
@@ -60,11 +88,16 @@ export function shapesOverlap(x: PathShape, y: PathShape): boolean {
   return x.keys.length < y.keys.length ? x.open : y.open;
 }
 
-/** Whether a parameter is followed by literal text in its own segment (`:name.png`, `:from-:to`). */
-export function hasParameterSuffix(tokens: FlatToken[]): boolean {
+/**
+ * Whether a parameter is followed, in its own segment, by text whose case can differ (`:name.png`; not `:from-:to` or
+ * `:id.1`, which read the same in any case).
+ */
+export function hasCasedParameterSuffix(tokens: FlatToken[]): boolean {
   return tokens.some((token, i) => {
     const next = tokens[i + 1];
-    return token.type === 'param' && next?.type === 'text' && !next.value.startsWith('/');
+    if (token.type !== 'param' || next?.type !== 'text') return false;
+    const suffix = next.value.split('/')[0];
+    return suffix.toLowerCase() !== suffix.toUpperCase();
   });
 }
 

@@ -1,5 +1,5 @@
 import { parse, pathToRegexp, type Token } from 'path-to-regexp';
-import { groupCombinations, hasParameterSuffix, parameterGroups, pathShape, shapesOverlap } from './route-paths.js';
+import { groupCombinations, hasCasedParameterSuffix, parameterGroups, pathShape } from './route-paths.js';
 
 /** One route as the HTTP adapter serves it: method (`ALL` for `@All()`), full path, optional host patterns. */
 export interface RouteDefinition<T> {
@@ -64,7 +64,6 @@ interface SegmentNode<T> {
 export class RouteTable<T> {
   private readonly root: SegmentNode<T> = segmentNode(0);
   private readonly caseSensitive: boolean;
-  private readonly ignoreTrailingSlash: boolean;
   private readonly maxParamLength: number | undefined;
   /** The routes whose paths the table cannot compile: the caller must not guess their policy. */
   readonly unsupported: Array<RouteDefinition<T> & { reason: UnsupportedReason }> = [];
@@ -78,10 +77,9 @@ export class RouteTable<T> {
   constructor(
     routes: ReadonlyArray<RouteDefinition<T>>,
     matching: PathMatching,
-    private readonly syntax: (path: string) => string = (path) => path,
+    syntax: (path: string) => string = (path) => path,
   ) {
     this.caseSensitive = matching.caseSensitive;
-    this.ignoreTrailingSlash = matching.ignoreTrailingSlash;
     this.maxParamLength = matching.maxParamLength;
     this.hostBound = routes.some((route) => route.hosts !== undefined);
     routes.forEach((route, order) => {
@@ -104,7 +102,7 @@ export class RouteTable<T> {
         return;
       }
       const combinations = groupCombinations(tokens);
-      if (matching.caseSensitiveParamSuffix && !matching.caseSensitive && combinations.some(hasParameterSuffix)) {
+      if (matching.caseSensitiveParamSuffix && !matching.caseSensitive && combinations.some(hasCasedParameterSuffix)) {
         this.unsupported.push({ ...route, reason: 'parameter suffix' });
         return;
       }
@@ -162,28 +160,6 @@ export class RouteTable<T> {
     if (literal !== undefined) best = this.find(literal, folded, end + 1, request, best);
     if (node.param !== undefined && segment !== '') best = this.find(node.param, folded, end + 1, request, best);
     return best;
-  }
-
-  /**
-   * Whether some request path may match both route paths (in the table's syntax): `true` where unsure (a segment of
-   * a parameter and text is taken for any segment; a path that does not compile may match anything). For the routes a
-   * request can fall through to from a route none of whose handlers takes it.
-   */
-  mayOverlap(a: string, b: string): boolean {
-    const shapes = (path: string) => {
-      try {
-        return groupCombinations(parse(this.syntax(path)).tokens).map((tokens) => {
-          const shape = pathShape(tokens, this.caseSensitive);
-          // `/a/` and `/a` both match a request for `/a/` where the adapter ignores a trailing slash.
-          if (this.ignoreTrailingSlash && !shape.open && shape.keys.at(-1) === '') shape.keys.pop();
-          return shape;
-        });
-      } catch {
-        return undefined;
-      }
-    };
-    const [ofA, ofB] = [shapes(a), shapes(b)];
-    return ofA === undefined || ofB === undefined || ofA.some((x) => ofB.some((y) => shapesOverlap(x, y)));
   }
 }
 

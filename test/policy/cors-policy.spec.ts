@@ -214,8 +214,8 @@ describe('mergePolicyLevels', () => {
       { source: 'AdminController', options: false },
     ]);
     expect(closed).toEqual({
-      options: { origin: [], writeOrigin: [], methods: ['POST'] },
-      sources: { origin: 'AdminController', writeOrigin: 'AdminController', methods: 'forRoot' },
+      options: { origin: [], methods: ['POST'] },
+      sources: { origin: 'AdminController', methods: 'forRoot' },
     });
     const reopened = mergePolicyLevels([
       { source: 'forRoot', options: { origin: [APP] } },

@@ -9,6 +9,7 @@ import { mergePolicyLevels } from '../../src/policy/policy-levels.js';
 const nodeRequest = {} as IncomingMessage;
 
 const APP = 'https://app.example.com';
+const OTHER = 'https://other.example.com';
 const PARTNER = 'https://partner.example.net';
 
 function problemOf(options: CorsOptions, location = 'forRoot', sources = {}): string {
@@ -86,7 +87,17 @@ describe('writeOrigin: who may send writes, apart from who may read', () => {
     ]);
     const closed = CorsPolicy.compile(options, 'AdminController', sources);
     expect(closed.originsFor('POST').matches(APP, nodeRequest)).toBe(false);
-    expect(sources.writeOrigin).toBe('AdminController');
+    expect(closed.originsFor('GET').matches(APP, nodeRequest)).toBe(false);
+    // A route of the closed controller that reopens origin reopens writes with it, as before writeOrigin existed.
+    const reopened = mergePolicyLevels([
+      { source: 'forRoot', options: { origin: [APP], writeOrigin: [APP], methods: ['GET', 'POST'] } },
+      { source: 'AdminController', options: false },
+      { source: 'AdminController.update', options: { origin: [OTHER] } },
+    ]);
+    const update = CorsPolicy.compile(reopened.options, 'AdminController.update', reopened.sources);
+    expect(update.originsFor('POST').matches(OTHER, nodeRequest)).toBe(true);
+    expect(update.originsFor('POST').matches(APP, nodeRequest)).toBe(false);
+    expect(reopened.sources.writeOrigin).toBeUndefined();
   });
 });
 
