@@ -42,3 +42,8 @@ export function leaveDecision(request: IncomingMessage, decision: CorsDecision):
 export function decisionOf(request: IncomingMessage): CorsDecision | undefined {
   return (request as DecidedRequest)[CORS_DECISION];
 }
+
+/** Takes back a decision left for a method the request no longer has (see `CorsFrontDoor.decideAgain`). */
+export function forgetDecision(request: IncomingMessage): void {
+  delete (request as DecidedRequest)[CORS_DECISION];
+}

@@ -4,7 +4,7 @@ import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/co
 import type { AdapterBinding, FrontDoorHandler, Next } from './adapters/adapter-binding.js';
 import { putFirst } from './adapters/node-server.js';
 import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
-import { type DecidingApp, leaveDecision } from './cors-decision.js';
+import { type DecidingApp, forgetDecision, leaveDecision } from './cors-decision.js';
 import { CorsRejections } from './cors-rejections.service.js';
 import { CorsRoutes } from './cors-routes.service.js';
 import type { CorsSnapshot } from './cors-snapshot.js';
@@ -220,6 +220,8 @@ export class CorsFrontDoor {
 
   private decideAgain(exchange: Exchange, method: string): void {
     const { request, snapshot, origin } = exchange;
+    // What was left for the guard was found for the method the request arrived with: this one may leave another, or none.
+    forgetDecision(request);
     const target = snapshot.forRequest(method, request);
     const originAllowed = this.origins.allowedBy(target.candidates, origin, method, request);
     // An origin function that answers asynchronously cannot decide an assignment: the new method is refused.

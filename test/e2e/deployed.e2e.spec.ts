@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
+  All,
   type ArgumentsHost,
   Catch,
   Controller,
@@ -319,3 +320,53 @@ describe.each(ADAPTERS)('a method changed by middleware, on $name ($bootstrap)',
     expect(handled).toEqual([adapter.name === 'express' ? 'admin.replace' : 'admin.create']);
   });
 });
+
+/**
+ * POST /stale in version 1 only, then every method of /stale without a version (which a request none of version 1
+ * takes goes on to): reads from one origin, writes from another.
+ */
+const READER = 'https://reader.example.com';
+const WRITER = 'https://writer.example.com';
+@Controller({ path: 'stale', version: '1' })
+class StaleV1Controller {
+  @Post() write() {
+    return recordHandled('stale.v1.write', 'written v1');
+  }
+}
+@Cors({ origin: [READER], writeOrigin: [WRITER], methods: ['GET', 'POST'] })
+@Controller('stale')
+class StaleRestController {
+  @All() any() {
+    return recordHandled('stale.any', 'any');
+  }
+}
+
+describe.each(ADAPTERS.filter(({ name }) => name === 'express'))(
+  'a method changed by middleware after the front door left a decision for a guard, on $name ($bootstrap)',
+  (adapter) => {
+    it('is decided for the method it is routed with, not with what was found for the method it arrived with', async () => {
+      @Module({ imports: [CorsModule.forRoot(GLOBAL_POLICY)], controllers: [StaleV1Controller, StaleRestController] })
+      class StaleModule {}
+      const app = await startApp(adapter, [StaleModule], {
+        configure: (a) => {
+          a.enableVersioning({ type: VersioningType.HEADER, header: 'X-Version' });
+          a.use(methodOverride);
+        },
+      });
+      try {
+        handled.length = 0;
+        // Arrived as a POST, which the writer may send; routed as a GET, which only the reader may read.
+        const res = await request(app.getHttpServer())
+          .post('/stale?_method=GET')
+          .set('Origin', WRITER)
+          .set('Content-Type', 'text/plain')
+          .send('x');
+        expect([res.status, res.text]).toEqual([200, 'any']);
+        expect(corsHeaderNames(res)).toEqual([]);
+        expect(handled).toEqual(['stale.any']);
+      } finally {
+        await app.close();
+      }
+    });
+  },
+);
