@@ -61,11 +61,11 @@ export interface CorsRouteAudit {
  */
 @Injectable()
 export class CorsAudit {
-  constructor(private readonly index: CorsRoutes) {}
+  constructor(private readonly appRoutes: CorsRoutes) {}
 
   /** Under the configuration requests are decided with now: after `reconfigure()`, the new one. */
   routes(): CorsRouteAudit[] {
-    return this.index.current.entries().map(entry);
+    return this.appRoutes.current.entries().map(entry);
   }
 
   /**
@@ -84,7 +84,7 @@ export class CorsAudit {
    *   adapter trusts, `X-Forwarded-Host`); only host-bound controllers (`@Controller({ host })`) look at it
    */
   routeFor(method: string, path: string, host?: string): CorsRouteAudit {
-    const snapshot = this.index.current;
+    const snapshot = this.appRoutes.current;
     return entry(snapshot.entries()[snapshot.lookup(method, path, host).entry]);
   }
 

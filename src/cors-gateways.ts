@@ -62,7 +62,15 @@ export function appGateways(
 export function warnOnRefusedPolling(gateways: readonly AppGateway[], resolved: readonly CorsPolicy[]): void {
   gateways.forEach(({ polls, handler }, i) => {
     const policy = resolved[i];
-    if (!polls || policy.allowsMethod('POST') || policy.disallowedOutcome('POST') !== 'refused') return;
+    if (!polls || policy.disallowedOutcome('POST') !== 'refused') return;
+    // The handshake is a read, decided on `origin`; the polling POSTs are writes, decided on `writeOrigin`.
+    if (policy.allowsMethod('POST') && policy.writes !== policy.origins && !policy.writes.any)
+      new Logger(CORS_LOGGER_CONTEXT).warn(
+        `${handler}: socket.io's polling transport sends messages with POST, a write, which the gateway's CORS policy ` +
+          `trusts only its writeOrigin with: an origin allowed to connect that writeOrigin does not list cannot poll. ` +
+          `List it in writeOrigin too, or use the websocket transport only (transports: ['websocket'])`,
+      );
+    if (policy.allowsMethod('POST')) return;
     new Logger(CORS_LOGGER_CONTEXT).warn(
       `${handler}: socket.io's polling transport sends messages with POST, which the gateway's CORS policy does not ` +
         `allow, so the polling requests of allowed origins are refused and clients that start with polling (socket.io's ` +

@@ -20,7 +20,8 @@ export interface FieldRule<T> {
 }
 
 const ANY = '*';
-const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Orders strings by UTF-16 code units, as `sort()` does, whatever the locale. */
+export const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const isStrings = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');
 

@@ -1,4 +1,10 @@
-import { BASELINE_FIELD_NAMES, BASELINE_FIELDS, type BaselineRoute, type FieldRule } from './baseline-fields.js';
+import {
+  BASELINE_FIELD_NAMES,
+  BASELINE_FIELDS,
+  type BaselineRoute,
+  byCodeUnit,
+  type FieldRule,
+} from './baseline-fields.js';
 
 /** A baseline file that cannot be read as one: the message names the line and what is wrong with it. */
 export class CorsBaselineError extends Error {
@@ -10,8 +16,6 @@ export class CorsBaselineError extends Error {
 
 /** The other paths' entry, which holds the global policy: a new route is compared with it. */
 export const OTHER_PATHS = { method: 'ALL', path: '*' } as const;
-
-const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** What tells two entries apart where they are (method, path, hosts), without the handler that serves them. */
 export function placeOf(route: BaselineRoute): string {

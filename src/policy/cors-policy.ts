@@ -63,7 +63,8 @@ export class CorsPolicy {
   private readonly preflightHeaders: CorsHeaders;
   /**
    * Those of a preflight for a safe method where `writeOrigin` is not `origin`: only the safe methods are listed, so
-   * that an origin trusted with reads alone cannot have the browser cache a write's method and skip its preflight.
+   * that the preflight cache of an origin trusted with reads alone holds no write method, and a write that needs a
+   * preflight is preflighted (and rejected). A POST with safelisted headers needs none: `enforce` refuses that one.
    */
   private readonly readPreflightHeaders: CorsHeaders;
   private readonly actualHeaders: CorsHeaders;

@@ -221,6 +221,31 @@ describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) =
     );
   });
 
+  it('warns where a socket.io gateway trusts writes, and so its polling POSTs, to fewer origins than may connect', async () => {
+    const logger = new CapturingLogger();
+    @Cors({ origin: [APP_ORIGIN, PARTNER_ORIGIN], writeOrigin: [APP_ORIGIN], methods: ['GET', 'POST'] })
+    @WebSocketGateway()
+    class NarrowWritesGateway extends EchoGateway {}
+    @Cors({ origin: [APP_ORIGIN], methods: ['GET', 'POST'] })
+    @WebSocketGateway({ path: '/same' })
+    class SameWritesGateway extends EchoGateway {}
+    @Module({
+      imports: [CorsModule.forRoot({ origin: [APP_ORIGIN] })],
+      providers: [NarrowWritesGateway, SameWritesGateway],
+    })
+    class IoModule {}
+    await withApp(
+      await startApp(adapter, [IoModule], { configure: SOCKET_IO.configure, appOptions: { logger } }),
+      async () => {
+        expect(warningsOf(logger)).toEqual([
+          expect.stringMatching(
+            /^NarrowWritesGateway: socket.io's polling transport sends messages with POST, a write, which the gateway's CORS policy trusts only its writeOrigin with/,
+          ),
+        ]);
+      },
+    );
+  });
+
   it('socket.io namespaces share one handshake: different policies stop the bootstrap, naming both gateways; the same policy does not', async () => {
     @WebSocketGateway({ namespace: 'public' })
     class PublicGateway extends EchoGateway {}
