@@ -1,5 +1,5 @@
 import type { CorsHeaders, CorsPolicy, PreflightAnswer, PreflightRequest } from './cors-policy.js';
-import { SAFE_METHODS } from './validate-options.js';
+import { SAFE_METHODS } from './request-facts.js';
 
 /** The headers of a response that gets no CORS headers; one shared empty list. */
 export const NO_HEADERS: CorsHeaders = [];
@@ -18,8 +18,8 @@ export interface VaryHeader {
  */
 export class CandidatePolicies {
   /** `undefined` where no candidate's answer depends on the request: for safe methods, the others, and preflights. */
-  readonly vary: VaryHeader | undefined;
-  readonly writeVary: VaryHeader | undefined;
+  private readonly vary: VaryHeader | undefined;
+  private readonly writeVary: VaryHeader | undefined;
   readonly preflightVary: VaryHeader | undefined;
 
   constructor(readonly policies: readonly CorsPolicy[]) {

@@ -4,13 +4,8 @@ import { isToken, parseHeaderList } from './http-tokens.js';
 import type { OriginFunctions } from './origin-function.js';
 import { OriginMatcher } from './origin-matcher.js';
 import { OriginFindings } from './origin-safety.js';
-import {
-  CORS_DEFAULTS,
-  type OptionSources,
-  type ResolvedCorsOptions,
-  SAFE_METHODS,
-  validateOptions,
-} from './validate-options.js';
+import { CORS_DEFAULTS, type OptionSources, type ResolvedCorsOptions, validateOptions } from './validate-options.js';
+import { SAFE_METHODS } from './request-facts.js';
 
 export type { OptionSources, ResolvedCorsOptions } from './validate-options.js';
 

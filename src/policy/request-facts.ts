@@ -1,3 +1,6 @@
+/** The safe methods of RFC 9110, read-only by contract: `origin` decides them, `writeOrigin` every other method. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /** Request headers as Node parses them: lower-case names, repeated unknown headers joined with `, `. */
 export type RequestHeaders = Record<string, string | string[] | undefined>;
 

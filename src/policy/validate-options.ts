@@ -2,6 +2,7 @@ import type { CorsOptions } from '../cors-options.interface.js';
 import { isToken } from './http-tokens.js';
 import { ORIGIN_FUNCTION_DEFAULTS } from './origin-function.js';
 import { SAFE_BY_DEFAULT } from './origin-safety.js';
+import { SAFE_METHODS } from './request-facts.js';
 
 /** Every option, defaults included: only `originCacheKey` and `writeOrigin` (then `origin`) may be left out. */
 export type ResolvedCorsOptions = Required<Omit<CorsOptions, 'originCacheKey' | 'writeOrigin'>> &
@@ -37,8 +38,6 @@ const BOOLEAN_KEYS = [
 ] as const;
 /** Methods browsers upper-case themselves; written in another case in the config they would never match. */
 const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
-/** The safe methods of RFC 9110, read-only by contract: `origin` decides them, `writeOrigin` every other method. */
-export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Node fires a longer timer at once, which would deny every origin. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
