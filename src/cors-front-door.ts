@@ -105,7 +105,7 @@ export class CorsFrontDoor {
     const { candidates } = target;
     const vary = preflight ? candidates.preflightVary : candidates.varyFor(method);
     const origin = requestOrigin(headers);
-    if (origin === undefined || (!preflight && !isCrossOrigin(origin, headers, () => this.routes.hostOf(request)))) {
+    if (origin === undefined || (!preflight && !isCrossOrigin(origin, request, this.routes.hostOf))) {
       const sameForAll = candidates.headersWithoutOrigin(method);
       if (vary !== undefined || sameForAll.length > 0) writeOnHead(response, { vary, headers: sameForAll });
       return next();

@@ -26,7 +26,7 @@ export class CorsSnapshot {
 
   /** What a request for `method` (a preflight's announced one) reaches. */
   forRequest(method: string, request: IncomingMessage): RouteTarget {
-    return this.index.forRequest(method, request, () => this.hostOf(request));
+    return this.index.forRequest(method, request, this.hostOf);
   }
 
   /** What an upgrade (a WebSocket handshake) reaches: its gateway, else its `paths` entry, else the rest. */
@@ -36,7 +36,7 @@ export class CorsSnapshot {
 
   /** The `Controller.method` of a rejected request's target (`UPGRADE` for an upgrade), where a route or gateway serves it. */
   handlerOf(target: RouteTarget, method: string, request: IncomingMessage): string | undefined {
-    return this.index.handlerOf(target, method, request, () => this.hostOf(request));
+    return this.index.handlerOf(target, method, request, this.hostOf);
   }
 
   /** What a request for `method` at `target` on `host` reaches (see `CorsAudit.routeFor`). */

@@ -51,7 +51,7 @@ export class CorsUpgrades {
   private readonly decide = (request: IncomingMessage, socket: Duplex): boolean | Promise<boolean> => {
     const { headers } = request;
     const origin = requestOrigin(headers);
-    if (origin === undefined || !isCrossOrigin(origin, headers, () => this.routes.hostOf(request))) return true;
+    if (origin === undefined || !isCrossOrigin(origin, request, this.routes.hostOf)) return true;
     const snapshot = this.routes.current;
     const target = snapshot.forUpgrade(request);
     const [policy] = target.candidates.policies;

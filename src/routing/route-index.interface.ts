@@ -63,6 +63,9 @@ export interface RouteTarget {
   passesOn?: boolean;
 }
 
+/** The host a request addressed, as the adapter believes it (see `CorsRoutes.hostOf`). */
+export type HostOf = (request: IncomingMessage) => string | undefined;
+
 /** How the adapter routes, as far as the index needs it. */
 export interface Routing {
   /** The path of a request target as the adapter's router compares it. */

@@ -7,6 +7,7 @@ import { GatewayTable } from './gateway-table.js';
 import type {
   Endpoint,
   GatewayEndpoint,
+  HostOf,
   IndexEntry,
   PathEntry,
   RouteTarget,
@@ -96,12 +97,17 @@ export class RouteIndex {
   }
 
   /** The target of a request for `method` (for a preflight, the method it announces), as the front door reads it. */
-  forRequest(method: string, request: IncomingMessage, host: () => string | undefined): RouteTarget {
+  forRequest(method: string, request: IncomingMessage, hostOf: HostOf): RouteTarget {
     const gateway = this.gateways.takesRequests ? this.gateways.forRequest(request.url ?? '/') : undefined;
     if (gateway !== undefined) return gateway;
     const routes = this.routes;
     if (this.trivial || routes === undefined) return this.rest;
-    return this.find(routes, method, this.routing.routingPath(request.url ?? '/'), host);
+    return this.find(
+      routes,
+      method,
+      this.routing.routingPath(request.url ?? '/'),
+      routes.hostBound ? hostOf(request) : undefined,
+    );
   }
 
   /** The target of an upgrade (a WebSocket handshake): its gateway, else its `paths` entry, else the rest. */
@@ -122,31 +128,21 @@ export class RouteIndex {
     const gateway = this.gateways.forRequest(target);
     if (gateway !== undefined) return gateway;
     this.routes ??= this.build([], false);
-    return this.find(this.routes, method, this.routing.routingPath(target), () => host);
+    return this.find(this.routes, method, this.routing.routingPath(target), host);
   }
 
   /**
    * The handler of a target, for a rejection's report: where the front door looks nothing up (every route has the
    * global policy), a rejection, which is rare, looks it up then.
    */
-  handlerOf(
-    target: RouteTarget,
-    method: string,
-    request: IncomingMessage,
-    host: () => string | undefined,
-  ): string | undefined {
+  handlerOf(target: RouteTarget, method: string, request: IncomingMessage, hostOf: HostOf): string | undefined {
     if (!this.trivial) return target.handler;
-    return this.lookup(method, request.url ?? '/', host()).handler;
+    return this.lookup(method, request.url ?? '/', hostOf(request)).handler;
   }
 
-  private find(
-    routes: RouteTable<RouteTarget>,
-    method: string,
-    path: string,
-    host: () => string | undefined,
-  ): RouteTarget {
+  private find(routes: RouteTable<RouteTarget>, method: string, path: string, host: string | undefined): RouteTarget {
     return (
-      routes.match(method, path, routes.hostBound ? hostnameOf(host()) : undefined) ??
+      routes.match(method, path, routes.hostBound ? hostnameOf(host) : undefined) ??
       this.paths.match(method, path, undefined) ??
       this.rest
     );

@@ -35,16 +35,32 @@ describe('request facts', () => {
     ['no Sec-Fetch-Site, same host but another port', { host: 'app.test:8080' }, true],
     ['no Host at all', {}, true],
   ])('cross-origin for https://app.test: %s', (_case, headers, expected) => {
-    expect(isCrossOrigin('https://app.test', headers)).toBe(expected);
+    expect(isCrossOrigin('https://app.test', { headers })).toBe(expected);
+  });
+
+  it.each<[string, boolean]>([
+    ['http://app.test', false],
+    ['https://app.test', false],
+    ['https://evilapp.test', true],
+    ['https://app.test.evil', true],
+    ['ftp://app.test', true],
+    ['https:/app.test', true],
+    ['https://app.tes', true],
+  ])('without Sec-Fetch-Site, %s is cross-origin to Host app.test: %s', (origin, expected) => {
+    expect(isCrossOrigin(origin, { headers: { host: 'app.test' } })).toBe(expected);
   });
 
   it('compares with the host the adapter trusts, and asks for it only without Sec-Fetch-Site', () => {
     let asked = 0;
     const trusted = () => (asked++, 'app.test');
-    expect(isCrossOrigin('https://app.test', { host: 'internal:3000' }, trusted)).toBe(false);
-    expect(isCrossOrigin('https://app.test', { host: 'internal:3000', 'sec-fetch-site': 'cross-site' }, trusted)).toBe(
-      true,
-    );
+    expect(isCrossOrigin('https://app.test', { headers: { host: 'internal:3000' } }, trusted)).toBe(false);
+    expect(
+      isCrossOrigin(
+        'https://app.test',
+        { headers: { host: 'internal:3000', 'sec-fetch-site': 'cross-site' } },
+        trusted,
+      ),
+    ).toBe(true);
     expect(asked).toBe(1);
   });
 });
