@@ -36,9 +36,12 @@ const OWNED_NAMES = new Set([
 const HEAD = Symbol('nestjs-cors:head');
 const WRITE_HEAD = Symbol('nestjs-cors:writeHead');
 
+/** `writeHead` as Node's is called: status, then a reason phrase or the headers, then the headers. */
+type WriteHead = (this: ServerResponse, statusCode: number, reason?: unknown, fields?: unknown) => ServerResponse;
+
 type CorsResponse = ServerResponse & {
   [HEAD]?: CorsHead;
-  [WRITE_HEAD]?: ServerResponse['writeHead'];
+  [WRITE_HEAD]?: WriteHead;
 };
 
 /**
@@ -51,8 +54,8 @@ type CorsResponse = ServerResponse & {
 export function writeOnHead(response: ServerResponse, head: CorsHead): void {
   const target = response as CorsResponse;
   if (target[HEAD] === undefined) {
-    target[WRITE_HEAD] = target.writeHead;
-    target.writeHead = writeHeadWithCors;
+    target[WRITE_HEAD] = target.writeHead as WriteHead;
+    target.writeHead = writeHeadWithCors as ServerResponse['writeHead'];
   }
   target[HEAD] = head;
 }
@@ -85,10 +88,10 @@ export function headOf(response: ServerResponse): CorsHead | undefined {
   return (response as CorsResponse)[HEAD];
 }
 
-function writeHeadWithCors(this: CorsResponse): ServerResponse {
-  // `arguments`, not rest parameters: Node counts them (see `writeWithHead`), and this is every response's hot path.
-  // eslint-disable-next-line prefer-rest-params
-  return writeWithHead(this, this[HEAD] as CorsHead, this[WRITE_HEAD] as ServerResponse['writeHead'], arguments);
+function writeHeadWithCors(this: CorsResponse, statusCode: number, reason?: unknown, fields?: unknown): ServerResponse {
+  // Node's `writeHead` and the wrappers an app adds (on-headers) count the arguments: as many are passed on.
+  const count = arguments.length;
+  return writeWithHead(this, this[HEAD] as CorsHead, this[WRITE_HEAD] as WriteHead, count, statusCode, reason, fields);
 }
 
 /**
@@ -126,42 +129,46 @@ function noteOverride(overridden: string[], name: string, theirs: unknown, ours:
 }
 
 /**
- * Calls `writeHead(status, [reason], [fields])` with `head` added. Headers given as an object (Fastify's way) take
- * precedence over `setHeader` in Node, so ours go with theirs into a copy of that object (see `fieldsWithHead`).
- * Otherwise they are set with `setHeader`. A header the app set either way is left as it is, unless the head owns it.
+ * Calls `writeHead(status, [reason], [fields])`, with `count` arguments, with `head` added. Headers given as an object
+ * (Fastify's way) take precedence over `setHeader` in Node, so ours go with theirs into a copy of that object (see
+ * `fieldsWithHead`). Otherwise they are set with `setHeader`. A header the app set either way is left as it is, unless
+ * the head owns it.
  */
 function writeWithHead(
   response: ServerResponse,
   head: CorsHead,
-  writeHead: ServerResponse['writeHead'],
-  args: ArrayLike<unknown>,
+  writeHead: WriteHead,
+  count: number,
+  statusCode: number,
+  reason: unknown,
+  fields: unknown,
 ): ServerResponse {
-  // Where Node finds the headers: after a reason phrase, else the third argument, else the second.
-  const at = typeof args[1] === 'string' || args[2] != null ? 2 : 1;
-  const given: unknown = args[at];
+  // Where Node finds the headers: after a reason phrase, else in the reason's place.
+  const afterReason = typeof reason === 'string' || fields != null;
+  let given = afterReason ? fields : reason;
   if (typeof given === 'object' && given !== null && !Array.isArray(given)) {
-    const fields = fieldsWithHead(response, given as Record<string, unknown>, head);
-    // Called with its arguments spelled out: no array is built for them, on every response of Fastify.
-    const write = writeHead as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
-    return at === 1 ? write.call(response, args[0], fields) : write.call(response, args[0], args[1], fields);
+    const copy = fieldsWithHead(response, given as Record<string, unknown>, head);
+    return afterReason
+      ? writeHead.call(response, statusCode, reason, copy)
+      : writeHead.call(response, statusCode, copy);
   }
   const { vary, headers, owner } = head;
   if (owner !== undefined) {
     const overridden: string[] = [];
     removeTheirCorsHeaders(response, headers, overridden);
-    if (Array.isArray(given)) {
-      const kept = rawWithoutOwned(given, headers, overridden);
-      if (kept !== given) args = replaced(args, at, kept);
-    }
+    if (Array.isArray(given)) given = rawWithoutOwned(given, headers, overridden);
     report(owner, response, overridden);
   }
   for (const [name, value] of headers) if (!response.hasHeader(name)) response.setHeader(name, value);
   const merged = vary === undefined ? undefined : mergedVary(response.getHeader('vary'), vary);
   if (merged !== undefined) response.setHeader('Vary', merged);
-  const raw =
-    Array.isArray(args[at]) && vary !== undefined ? withVaryInRawHeaders(args[at] as unknown[], vary) : undefined;
-  // `args`, not parameters: Node counts them (`writeHead(status, undefined)` is not `writeHead(status)`).
-  return writeHead.apply(response, (raw === undefined ? args : replaced(args, at, raw)) as never);
+  if (Array.isArray(given) && vary !== undefined) given = withVaryInRawHeaders(given, vary) ?? given;
+  if (afterReason) fields = given;
+  else reason = given;
+  if (count <= 1) return writeHead.call(response, statusCode);
+  return count === 2
+    ? writeHead.call(response, statusCode, reason)
+    : writeHead.call(response, statusCode, reason, fields);
 }
 
 /**
@@ -198,13 +205,6 @@ function fieldsWithHead(
     if (merged !== undefined) copy[key] = merged;
   }
   if (owner !== undefined) report(owner, response, overridden);
-  return copy;
-}
-
-/** `args` with the item at `at` replaced. */
-function replaced(args: ArrayLike<unknown>, at: number, value: unknown): unknown[] {
-  const copy: unknown[] = [];
-  for (let i = 0; i < args.length; i++) copy.push(i === at ? value : args[i]);
   return copy;
 }
 
