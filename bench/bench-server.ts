@@ -1,12 +1,19 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AdapterName, Shape, Variant } from './app.js';
+import { pinServer } from './cpu-pinning.js';
 
 export interface ServerConfig {
   adapter: AdapterName;
   variant: Variant;
   routes: number;
   shape: Shape;
+}
+
+/** A server's CPU time in µs: in all, and the part spent in user space (JavaScript, V8, Node), not in the kernel. */
+export interface ServerCpu {
+  cpuMicros: number;
+  userMicros: number;
 }
 
 /** A bench app (server.ts) in a child process, so the server's CPU time and memory are its own. */
@@ -30,6 +37,7 @@ export class BenchServer {
       execArgv: [...process.execArgv, '--expose-gc'],
     });
     const { port } = await BenchServer.reply<{ port: number }>(child);
+    if (child.pid !== undefined) pinServer(child.pid);
     return new BenchServer(child, config, `http://127.0.0.1:${port}`);
   }
 
@@ -55,12 +63,11 @@ export class BenchServer {
     return reply;
   }
 
-  /** What `work` returns, and the CPU time in µs the server spent meanwhile. */
-  async cpuDuring<T>(work: () => Promise<T>): Promise<[T, number]> {
+  /** What `work` returns, and the CPU time in µs the server spent meanwhile: in all, and in user space. */
+  async cpuDuring<T>(work: () => Promise<T>): Promise<[T, ServerCpu]> {
     this.child.send('start');
     const result = await work();
-    const { cpuMicros } = await this.ask<{ cpuMicros: number }>('stop');
-    return [result, cpuMicros];
+    return [result, await this.ask<ServerCpu>('stop')];
   }
 
   /** The server's memory use, after a full garbage collection. */

@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import autocannon from 'autocannon';
 import { type AdapterName, ALLOWED_ORIGIN, lastRoute, type Shape, type Variant } from './app.js';
 import { BenchServer, type ServerConfig } from './bench-server.js';
+import { PLACEMENT, pinLoadGenerator } from './cpu-pinning.js';
 import type { FrontDoorScenario } from './front-door-cost.js';
 import { soak } from './soak.js';
 
@@ -17,7 +18,7 @@ import { soak } from './soak.js';
  * BENCH_ONLY=express or BENCH_ONLY=fastify measures one adapter, and BENCH_SCALE=10,1000 sets the scale series' sizes.
  */
 const ROUND_SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 /** As many connections as a busy API keeps open from its gateways and clients. */
 const CONNECTIONS = 32;
 const ADAPTERS = (['express', 'fastify'] as const).filter(
@@ -74,6 +75,8 @@ interface Measurement {
   cpuMicrosPerReq: number;
   /** CPU µs/request of each round, for ratios taken round by round. */
   rounds: number[];
+  /** The same in user space only: the kernel's part (loopback TCP, waking the client) is the noisiest. */
+  userRounds: number[];
   /** Status and whether ACAO was sent, from one probe: shows the variants answer alike. */
   answer: string;
 }
@@ -98,17 +101,20 @@ async function measureSideBySide(servers: BenchServer[], scenario: Scenario): Pr
     answers.push(`${probe.status}${probe.headers.has('access-control-allow-origin') ? ' +ACAO' : ''}`);
     await autocannon({ ...target(server, scenario), connections: CONNECTIONS, duration: 1 }); // warm-up
   }
-  const rounds = servers.map(() => [] as Array<{ reqPerSec: number; cpuMicrosPerReq: number }>);
+  const rounds = servers.map(
+    () => [] as Array<{ reqPerSec: number; cpuMicrosPerReq: number; userMicrosPerReq: number }>,
+  );
   for (let round = 0; round < ROUNDS; round++) {
     // Each round begins with another variant (A B C, B C A, C A B …): none is always measured first or last.
     for (let turn = 0; turn < servers.length; turn++) {
       const i = (round + turn) % servers.length;
       const server = servers[i];
       const run = () => autocannon({ ...target(server, scenario), connections: CONNECTIONS, duration: ROUND_SECONDS });
-      const [result, cpuMicros] = await server.cpuDuring(run);
+      const [result, { cpuMicros, userMicros }] = await server.cpuDuring(run);
       rounds[i].push({
         reqPerSec: result.requests.total / ROUND_SECONDS,
         cpuMicrosPerReq: cpuMicros / result.requests.total,
+        userMicrosPerReq: userMicros / result.requests.total,
       });
     }
   }
@@ -116,6 +122,7 @@ async function measureSideBySide(servers: BenchServer[], scenario: Scenario): Pr
     reqPerSec: median(measured.map((r) => r.reqPerSec)),
     cpuMicrosPerReq: median(measured.map((r) => r.cpuMicrosPerReq)),
     rounds: measured.map((r) => r.cpuMicrosPerReq),
+    userRounds: measured.map((r) => r.userMicrosPerReq),
     answer: answers[i],
   }));
 }
@@ -128,6 +135,11 @@ function median(values: number[]): number {
 /** `a ÷ b` of CPU per request: the median of the ratios of rounds measured side by side. */
 function cpuRatio(a: Measurement, b: Measurement): number {
   return median(a.rounds.map((cpu, round) => cpu / b.rounds[round]));
+}
+
+/** The same of user-space CPU only. */
+function userCpuRatio(a: Measurement, b: Measurement): number {
+  return median(a.userRounds.map((cpu, round) => cpu / b.userRounds[round]));
 }
 
 /** `a − b` of CPU µs per request: the median of the differences of rounds measured side by side. */
@@ -241,7 +253,7 @@ function report(results: Results, costs: Costs): string {
     '# nestjs-cors benchmark',
     '',
     `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; ` +
-      `autocannon, ${CONNECTIONS} connections, median of ${ROUNDS} rounds of ${ROUND_SECONDS} s, same machine, servers in child processes.`,
+      `autocannon, ${CONNECTIONS} connections, median of ${ROUNDS} rounds of ${ROUND_SECONDS} s, same machine, servers in child processes; ${PLACEMENT}.`,
     `The app: ${MAIN_ROUTES / 4} controllers × 4 routes; requests go to the last controller registered. CPU = the server's own CPU time per request.`,
     '',
   ];
@@ -249,15 +261,16 @@ function report(results: Results, costs: Costs): string {
     lines.push(
       `## ${adapter}`,
       '',
-      '| scenario | answer (none / enableCors / nestjs-cors) | req/s none | req/s enableCors | req/s nestjs-cors | CPU µs/req none | CPU µs/req enableCors | CPU µs/req nestjs-cors | nestjs-cors ÷ none | nestjs-cors ÷ enableCors |',
-      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| scenario | answer (none / enableCors / nestjs-cors) | req/s none | req/s enableCors | req/s nestjs-cors | CPU µs/req none | CPU µs/req enableCors | CPU µs/req nestjs-cors | nestjs-cors ÷ none | nestjs-cors ÷ enableCors | user CPU: ÷ none / ÷ enableCors |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const { name } of SCENARIOS) {
       const [none, enable, ours] = VARIANTS.map((variant) => get(adapter, variant, name));
       lines.push(
         `| ${name} | ${none.answer} / ${enable.answer} / ${ours.answer} | ${none.reqPerSec.toFixed(0)} | ${enable.reqPerSec.toFixed(0)} | ${ours.reqPerSec.toFixed(0)} | ` +
           `${none.cpuMicrosPerReq.toFixed(1)} | ${enable.cpuMicrosPerReq.toFixed(1)} | ${ours.cpuMicrosPerReq.toFixed(1)} | ` +
-          `${times(cpuRatio(ours, none))} | ${times(cpuRatio(ours, enable))} |`,
+          `${times(cpuRatio(ours, none))} | ${times(cpuRatio(ours, enable))} | ` +
+          `${times(userCpuRatio(ours, none))} / ${times(userCpuRatio(ours, enable))} |`,
       );
     }
     lines.push('');
@@ -358,6 +371,7 @@ if (process.argv.includes('--soak')) {
     process.exitCode = 1;
   }
 } else {
+  pinLoadGenerator();
   const table = report(await measureAll(), await measureFrontDoorCosts());
   process.stdout.write(`\n${table}`);
   writeFileSync(new URL('../../bench/results.md', import.meta.url), table);

@@ -18,7 +18,7 @@ process.on('message', (message: string) => {
   if (message === 'start') started = process.cpuUsage();
   if (message === 'stop') {
     const { user, system } = process.cpuUsage(started);
-    process.send?.({ cpuMicros: user + system });
+    process.send?.({ cpuMicros: user + system, userMicros: user });
   }
   if (message === 'memory') {
     globalThis.gc?.();
