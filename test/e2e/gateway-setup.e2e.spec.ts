@@ -66,6 +66,14 @@ async function freePort(): Promise<number> {
 const warningsOf = (logger: CapturingLogger) =>
   logger.lines.filter((line) => line.level === 'warn' && line.context === 'Cors').map((line) => line.message);
 
+/** The warnings nestjs-cors logs while an app of `module`'s socket.io gateways starts on `adapter`. */
+async function socketIoStartupWarnings(adapter: AdapterCase, module: Type): Promise<string[]> {
+  const logger = new CapturingLogger();
+  const app = await startApp(adapter, [module], { configure: SOCKET_IO.configure, appOptions: { logger } });
+  await app.close();
+  return warningsOf(logger);
+}
+
 describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) => {
   beforeEach(() => {
     handled.length = 0;
@@ -202,27 +210,20 @@ describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) =
   });
 
   it("warns where a socket.io gateway's policy refuses the POSTs of its polling transport", async () => {
-    const logger = new CapturingLogger();
     @WebSocketGateway()
     class PollingGateway extends EchoGateway {}
     @WebSocketGateway({ path: '/ws-only', transports: ['websocket'] })
     class WebSocketOnly extends EchoGateway {}
     @Module({ imports: [CorsModule.forRoot({ origin: [APP_ORIGIN] })], providers: [PollingGateway, WebSocketOnly] })
     class IoModule {}
-    await withApp(
-      await startApp(adapter, [IoModule], { configure: SOCKET_IO.configure, appOptions: { logger } }),
-      async () => {
-        expect(warningsOf(logger)).toEqual([
-          expect.stringMatching(
-            /^PollingGateway: socket.io's polling transport sends messages with POST, which the gateway's CORS policy does not allow/,
-          ),
-        ]);
-      },
-    );
+    expect(await socketIoStartupWarnings(adapter, IoModule)).toEqual([
+      expect.stringMatching(
+        /^PollingGateway: socket.io's polling transport sends messages with POST, which the gateway's CORS policy does not allow/,
+      ),
+    ]);
   });
 
   it('warns where a socket.io gateway trusts writes, and so its polling POSTs, to fewer origins than may connect', async () => {
-    const logger = new CapturingLogger();
     @Cors({ origin: [APP_ORIGIN, PARTNER_ORIGIN], writeOrigin: [APP_ORIGIN], methods: ['GET', 'POST'] })
     @WebSocketGateway()
     class NarrowWritesGateway extends EchoGateway {}
@@ -234,16 +235,11 @@ describe.each(ADAPTERS)('setting gateways up on $name ($bootstrap)', (adapter) =
       providers: [NarrowWritesGateway, SameWritesGateway],
     })
     class IoModule {}
-    await withApp(
-      await startApp(adapter, [IoModule], { configure: SOCKET_IO.configure, appOptions: { logger } }),
-      async () => {
-        expect(warningsOf(logger)).toEqual([
-          expect.stringMatching(
-            /^NarrowWritesGateway: socket.io's polling transport sends messages with POST, a write, which the gateway's CORS policy trusts only its writeOrigin with/,
-          ),
-        ]);
-      },
-    );
+    expect(await socketIoStartupWarnings(adapter, IoModule)).toEqual([
+      expect.stringMatching(
+        /^NarrowWritesGateway: socket.io's polling transport sends messages with POST, a write, which the gateway's CORS policy trusts only its writeOrigin with/,
+      ),
+    ]);
   });
 
   it('socket.io namespaces share one handshake: different policies stop the bootstrap, naming both gateways; the same policy does not', async () => {
