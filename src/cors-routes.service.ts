@@ -119,7 +119,6 @@ export class CorsRoutes {
     const routing = this.binding ?? {
       routingPath: (target: string) => target,
       pathMatching: () => ({ caseSensitive: true, ignoreTrailingSlash: false }),
-      hostOf: () => undefined,
     };
     return new RouteIndex(endpoints, gateways, policies.pathEntries, policies.global, routing, pathToRegexpSyntax);
   }

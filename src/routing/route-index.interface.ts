@@ -71,6 +71,4 @@ export interface Routing {
   /** The path of a request target as the adapter's router compares it. */
   routingPath(target: string): string;
   pathMatching(): PathMatching;
-  /** The host the client addressed, as the adapter believes it. */
-  hostOf(request: IncomingMessage): string | undefined;
 }
