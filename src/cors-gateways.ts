@@ -55,7 +55,8 @@ export function appGateways(
 
 /**
  * socket.io's polling transport sends every message with a POST: where a polling gateway's policy refuses POSTs, an
- * allowed origin's client that starts with polling (socket.io's default) never connects. Said once per configuration,
+ * allowed origin's client that starts with polling (socket.io's default) never connects; where its `writeOrigin` is
+ * narrower than `origin`, the origins between the two connect but cannot poll. Said once per configuration,
  * at startup and on `reconfigure()`.
  * `resolved` holds each gateway's policy as the index resolved it (its own, its `paths` entry's, or the global one).
  */
@@ -63,20 +64,22 @@ export function warnOnRefusedPolling(gateways: readonly AppGateway[], resolved: 
   gateways.forEach(({ polls, handler }, i) => {
     const policy = resolved[i];
     if (!polls || policy.disallowedOutcome('POST') !== 'refused') return;
-    // The handshake is a read, decided on `origin`; the polling POSTs are writes, decided on `writeOrigin`.
-    if (policy.allowsMethod('POST') && policy.writes !== policy.origins && !policy.writes.any)
-      new Logger(CORS_LOGGER_CONTEXT).warn(
+    const logger = new Logger(CORS_LOGGER_CONTEXT);
+    if (!policy.allowsMethod('POST')) {
+      logger.warn(
+        `${handler}: socket.io's polling transport sends messages with POST, which the gateway's CORS policy does not ` +
+          `allow, so the polling requests of allowed origins are refused and clients that start with polling (socket.io's ` +
+          `default) cannot connect. Allow it (@Cors({ methods: ['GET', 'POST'] }) on the gateway), or use the websocket ` +
+          `transport only (transports: ['websocket'] in the gateway's options and its clients')`,
+      );
+    } else if (policy.writes !== policy.origins && !policy.writes.any) {
+      // The handshake is a read, decided on `origin`; the polling POSTs are writes, decided on `writeOrigin`.
+      logger.warn(
         `${handler}: socket.io's polling transport sends messages with POST, a write, which the gateway's CORS policy ` +
           `trusts only its writeOrigin with: an origin allowed to connect that writeOrigin does not list cannot poll. ` +
           `List it in writeOrigin too, or use the websocket transport only (transports: ['websocket'])`,
       );
-    if (policy.allowsMethod('POST')) return;
-    new Logger(CORS_LOGGER_CONTEXT).warn(
-      `${handler}: socket.io's polling transport sends messages with POST, which the gateway's CORS policy does not ` +
-        `allow, so the polling requests of allowed origins are refused and clients that start with polling (socket.io's ` +
-        `default) cannot connect. Allow it (@Cors({ methods: ['GET', 'POST'] }) on the gateway), or use the websocket ` +
-        `transport only (transports: ['websocket'] in the gateway's options and its clients')`,
-    );
+    }
   });
 }
 
