@@ -75,8 +75,7 @@ export function writeAnswer(response: ServerResponse, status: number, head: Cors
   for (const [name, value] of head.headers) if (!response.hasHeader(name)) fields[name] = value;
   if (head.vary !== undefined) {
     const existing = response.getHeader('vary');
-    fields.vary =
-      existing === undefined ? head.vary.value : (mergeVary(existing, head.vary.tokens) ?? String(existing));
+    fields.vary = mergedVary(existing, head.vary) ?? String(existing);
   }
   if (body !== '') fields['content-type'] = 'text/plain; charset=utf-8';
   if (status !== 204) fields['content-length'] = Buffer.byteLength(body);
