@@ -12,6 +12,11 @@ export interface PathShape {
   keys: SegmentKey[];
   /** A wildcard follows them, or the path does not start with `/` (the index does not file it, any request tests it). */
   open: boolean;
+  /**
+   * Not open, and each key stands for its whole segment: a literal, or one parameter without text around it. A request
+   * path whose segments lead along the keys to their end, and no further, then matches the path: the walk proves it.
+   */
+  walked: boolean;
 }
 
 /**
@@ -19,7 +24,7 @@ export interface PathShape {
  * wildcard can span segments, so the keys stop before the segment holding one.
  */
 export function pathShape(tokens: FlatToken[], caseSensitive: boolean): PathShape {
-  const segments = [{ text: '', param: false }];
+  const segments = [{ text: '', params: 0 }];
   let open = false;
   for (const token of tokens) {
     if (token.type === 'wildcard') {
@@ -28,16 +33,19 @@ export function pathShape(tokens: FlatToken[], caseSensitive: boolean): PathShap
       break;
     }
     if (token.type === 'param') {
-      segments[segments.length - 1].param = true;
+      segments[segments.length - 1].params++;
     } else {
       const [head, ...rest] = token.value.split('/');
       segments[segments.length - 1].text += head;
-      segments.push(...rest.map((text) => ({ text, param: false })));
+      segments.push(...rest.map((text) => ({ text, params: 0 })));
     }
   }
-  if (segments[0]?.text !== '' || segments[0].param) return { keys: [], open: true };
-  const keys = segments.slice(1).map(({ text, param }) => (param ? undefined : literalKey(text, caseSensitive)));
-  return { keys, open };
+  if (segments[0]?.text !== '' || segments[0].params > 0) return { keys: [], open: true, walked: false };
+  const keys = segments.slice(1).map(({ text, params }) => (params > 0 ? undefined : literalKey(text, caseSensitive)));
+  const whole = segments
+    .slice(1)
+    .every(({ text, params }, i) => (params === 0 ? keys[i] !== undefined : params === 1 && text === ''));
+  return { keys, open, walked: !open && whole };
 }
 
 /**
@@ -99,19 +107,6 @@ export function hasCasedParameterSuffix(tokens: FlatToken[]): boolean {
     const suffix = next.value.split('/')[0];
     return suffix.toLowerCase() !== suffix.toUpperCase();
   });
-}
-
-/** The capture groups (from 1) of a path's regexp that hold a parameter rather than a wildcard, in the path's order. */
-export function parameterGroups(tokens: Token[]): number[] {
-  const groups: number[] = [];
-  let group = 0;
-  const visit = (token: Token) => {
-    if (token.type === 'group') token.tokens.forEach(visit);
-    else if (token.type === 'param') groups.push(++group);
-    else if (token.type === 'wildcard') ++group;
-  };
-  tokens.forEach(visit);
-  return groups;
 }
 
 /** The paths without groups that a path stands for, with each optional group present or absent, as its regexp does. */

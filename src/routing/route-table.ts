@@ -1,5 +1,5 @@
 import { parse, pathToRegexp, type Token } from 'path-to-regexp';
-import { groupCombinations, hasCasedParameterSuffix, parameterGroups, pathShape } from './route-paths.js';
+import { groupCombinations, hasCasedParameterSuffix, pathShape } from './route-paths.js';
 
 /** One route as the HTTP adapter serves it: method (`ALL` for `@All()`), full path, optional host patterns. */
 export interface RouteDefinition<T> {
@@ -52,7 +52,16 @@ interface SegmentNode<T> {
   /** For segments that match any non-empty request segment: those holding a parameter, and text without a key. */
   param: SegmentNode<T> | undefined;
   /** Routes whose indexed segments end here, in the adapter's order. */
-  entries: RouteEntry<T>[];
+  filings: Array<Filing<T>>;
+}
+
+/** A route filed at a node, by the shape of the paths it stands for there (see `PathShape`). */
+interface Filing<T> {
+  entry: RouteEntry<T>;
+  /** No wildcard follows: the route matches only a request path that ends here (or has a trailing slash more). */
+  closed: boolean;
+  /** The walk to this node proves the route's path matches a request path that ends here. */
+  walked: boolean;
 }
 
 /**
@@ -64,6 +73,7 @@ interface SegmentNode<T> {
 export class RouteTable<T> {
   private readonly root: SegmentNode<T> = segmentNode(0);
   private readonly caseSensitive: boolean;
+  private readonly ignoreTrailingSlash: boolean;
   private readonly maxParamLength: number | undefined;
   /** The routes whose paths the table cannot compile: the caller must not guess their policy. */
   readonly unsupported: Array<RouteDefinition<T> & { reason: UnsupportedReason }> = [];
@@ -80,6 +90,7 @@ export class RouteTable<T> {
     syntax: (path: string) => string = (path) => path,
   ) {
     this.caseSensitive = matching.caseSensitive;
+    this.ignoreTrailingSlash = matching.ignoreTrailingSlash;
     this.maxParamLength = matching.maxParamLength;
     this.hostBound = routes.some((route) => route.hosts !== undefined);
     routes.forEach((route, order) => {
@@ -88,12 +99,20 @@ export class RouteTable<T> {
       try {
         const path = parse(syntax(route.path));
         tokens = path.tokens;
+        const { regexp, keys } = pathToRegexp(path, {
+          sensitive: matching.caseSensitive,
+          trailing: matching.ignoreTrailingSlash,
+        });
         entry = {
           order,
           method: route.method,
-          path: pathToRegexp(path, { sensitive: matching.caseSensitive, trailing: matching.ignoreTrailingSlash })
-            .regexp,
-          boundedGroups: matching.maxParamLength === undefined ? undefined : parameterGroups(tokens),
+          path: regexp,
+          // One capture group per key, in order; an optional group's path is compiled as alternatives, each of which
+          // has groups of its own for the same parameters.
+          boundedGroups:
+            matching.maxParamLength === undefined
+              ? undefined
+              : keys.flatMap((key, i) => (key.type === 'param' ? [i + 1] : [])),
           hosts: route.hosts?.map((host) => (typeof host === 'string' ? pathToRegexp(host).regexp : host)),
           value: route.value,
         };
@@ -110,7 +129,8 @@ export class RouteTable<T> {
       // pathToRegexp has refused paths of more than 256 combinations, so there are few.
       for (const sequence of combinations) {
         let node = this.root;
-        for (const key of pathShape(sequence, this.caseSensitive).keys) {
+        const shape = pathShape(sequence, this.caseSensitive);
+        for (const key of shape.keys) {
           let child = key === undefined ? node.param : node.literals.get(key);
           if (child === undefined) {
             child = segmentNode(order);
@@ -119,8 +139,13 @@ export class RouteTable<T> {
           }
           node = child;
         }
-        // Two combinations can lead to the same node (`{/:a}{/:b}`); the route's entry would be the last one there.
-        if (node.entries.at(-1) !== entry) node.entries.push(entry);
+        // Two combinations can lead to the same node (`{/:a}{/:b}`, `/a{/*rest}`): the route is filed there once, as
+        // closed and walked only where both are.
+        const last = node.filings.at(-1);
+        if (last?.entry === entry) {
+          last.closed &&= !shape.open;
+          last.walked &&= shape.walked;
+        } else node.filings.push({ entry, closed: !shape.open, walked: shape.walked });
       }
     });
   }
@@ -129,7 +154,10 @@ export class RouteTable<T> {
   match(method: string, path: string, hostname: string | undefined): T | undefined {
     // Lower-casing keeps the slashes where they are, so the segments line up with those of `path`.
     const folded = this.caseSensitive ? path : path.toLowerCase();
-    return this.find(this.root, folded, 1, { method, path, hostname }, undefined)?.value;
+    // `toLowerCase` folds some letters the path regexp's case-insensitive flag does not (`K`, the Kelvin sign, to
+    // `k`): where a path has such, only the regexp decides.
+    const walkProves = this.caseSensitive || isAscii(path);
+    return this.find(this.root, folded, 1, { method, path, hostname, walkProves }, undefined)?.value;
   }
 
   /**
@@ -145,9 +173,12 @@ export class RouteTable<T> {
     best: RouteEntry<T> | undefined,
   ): RouteEntry<T> | undefined {
     if (best !== undefined && node.first > best.order) return best;
-    for (const entry of node.entries) {
+    // The path ends at this node, or has no more than a trailing slash to go where the routes ignore one.
+    const ended = start > folded.length || (this.ignoreTrailingSlash && start === folded.length);
+    for (const { entry, closed, walked } of node.filings) {
       if (best !== undefined && entry.order >= best.order) break;
-      if (matches(entry, request, this.maxParamLength)) {
+      if (closed && !ended) continue;
+      if (matches(entry, request, this.maxParamLength, walked && request.walkProves)) {
         best = entry;
         break;
       }
@@ -167,20 +198,24 @@ interface Lookup {
   method: string;
   path: string;
   hostname: string | undefined;
+  /** Whether the walk through the tree proves a path of the routes it files as walked (see `Filing.walked`). */
+  walkProves: boolean;
 }
 
 function segmentNode<T>(first: number): SegmentNode<T> {
-  return { first, literals: new Map(), param: undefined, entries: [] };
+  return { first, literals: new Map(), param: undefined, filings: [] };
 }
 
+/** Whether the route matches the request; `walked` where the walk to it proved its path matches, bounds aside. */
 function matches<T>(
   entry: RouteEntry<T>,
   { method, path, hostname }: Lookup,
   maxParamLength: number | undefined,
+  walked: boolean,
 ): boolean {
   return (
     (entry.method === method || entry.method === 'ALL' || (method === 'HEAD' && entry.method === 'GET')) &&
-    pathMatches(entry, path, maxParamLength) &&
+    pathMatches(entry, path, maxParamLength, walked) &&
     (entry.hosts === undefined || entry.hosts.some((host) => host.test(hostname ?? '')))
   );
 }
@@ -189,10 +224,16 @@ function pathMatches<T>(
   { path, boundedGroups }: RouteEntry<T>,
   requestPath: string,
   maxParamLength: number | undefined,
+  walked: boolean,
 ): boolean {
   // A parameter's value is part of the path: a path no longer than the bound has none longer, and needs no captures.
   if (boundedGroups === undefined || boundedGroups.length === 0 || requestPath.length <= (maxParamLength as number))
-    return path.test(requestPath);
+    return walked || path.test(requestPath);
   const values = path.exec(requestPath);
   return values !== null && boundedGroups.every((group) => (values[group] ?? '').length <= (maxParamLength as number));
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }

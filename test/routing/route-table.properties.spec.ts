@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { pathToRegexp } from 'path-to-regexp';
+import { match, pathToRegexp } from 'path-to-regexp';
 import { type PathMatching, type RouteDefinition, RouteTable } from '../../src/routing/route-table.js';
 
 /**
@@ -11,14 +11,15 @@ const PIECES: Record<string, string[]> = {
   '/a': ['/a', '/A', '/b'],
   '/B': ['/B', '/b'],
   '/ab': ['/ab', '/aB', '/a'],
+  '/k': ['/k', '/K', '/\u212A'],
   '/': ['/', ''],
-  '/:$': ['/x', '/a', ''],
+  '/:$': ['/x', '/a', '', '/xyz'],
   '/:$.x': ['/y.x', '/.x', '/y'],
   '/x-:$': ['/x-y', '/x-', '/X-y'],
   '{/:$}': ['', '/z'],
   '{/b}': ['', '/b', '/B'],
   '{/:$/a}': ['', '/z/a', '/z'],
-  '/*$': ['/w', '/w/v', ''],
+  '/*$': ['/w', '/w/vvv', ''],
   '/{*$}': ['', '/w/v', '/'],
   '/ΟΔΟΣ': ['/οδοσ', '/οδος', '/ΟΔΟΣ'],
 };
@@ -70,20 +71,24 @@ function requestFor(routes: Route[], { method, hostname, near, path }: RequestSh
 /** The first route in order that matches, testing every route: what the index must agree with. */
 function linearMatch(routes: Route[], matching: PathMatching, { method, path, hostname }: Probe): number | undefined {
   return routes.find((route) => {
-    let regexp: RegExp;
+    let compiled: ReturnType<typeof pathToRegexp>;
     try {
-      regexp = pathToRegexp(route.path, {
+      compiled = pathToRegexp(route.path, {
         sensitive: matching.caseSensitive,
         trailing: matching.ignoreTrailingSlash,
-      }).regexp;
+      });
     } catch {
       return false;
     }
+    const values = compiled.regexp.exec(path);
+    // A parameter longer than the bound fails the route; a wildcard has no bound.
+    const withinBound = (value: string | undefined, i: number) =>
+      compiled.keys[i].type !== 'param' || (value ?? '').length <= (matching.maxParamLength ?? Infinity);
     return (
       (route.method === method || route.method === 'ALL' || (method === 'HEAD' && route.method === 'GET')) &&
-      regexp.test(path) &&
-      (route.hosts === undefined ||
-        route.hosts.some((host) => pathToRegexp(host as string).regexp.test(hostname ?? '')))
+      values !== null &&
+      values.slice(1).every(withinBound) &&
+      (route.hosts === undefined || route.hosts.some((host) => match(host as string)(hostname ?? '') !== false))
     );
   })?.value;
 }
@@ -95,7 +100,11 @@ describe('RouteTable properties', () => {
     fc.assert(
       fc.property(
         fc.array(routeDefinition, { minLength: 1, maxLength: 12 }),
-        fc.record({ caseSensitive: fc.boolean(), ignoreTrailingSlash: fc.boolean() }),
+        fc.record({
+          caseSensitive: fc.boolean(),
+          ignoreTrailingSlash: fc.boolean(),
+          maxParamLength: fc.option(fc.constantFrom(1, 2), { nil: undefined }),
+        }),
         fc.array(requestShape, { minLength: 1, maxLength: 10 }),
         (definitions, matching, requests) => {
           const routes = definitions.map((definition, value) => {
