@@ -129,9 +129,9 @@ function noteOverride(overridden: string[], name: string, theirs: unknown, ours:
 
 /**
  * Calls `writeHead(status, [reason], [fields])`, with `count` arguments, with `head` added. Headers given as an object
- * (Fastify's way) take precedence over `setHeader` in Node, so ours go with theirs into a copy of that object (see
- * `fieldsWithHead`). Otherwise they are set with `setHeader`. A header the app set either way is left as it is, unless
- * the head owns it.
+ * (Fastify's way) take precedence over `setHeader` in Node, so ours go with theirs into a list that takes the object's
+ * place (see `fieldsWithHead`). Otherwise they are set with `setHeader`. A header the app set either way is left as it
+ * is, unless the head owns it.
  */
 function writeWithHead(
   response: ServerResponse,
@@ -146,10 +146,10 @@ function writeWithHead(
   const afterReason = typeof reason === 'string' || fields != null;
   let given = afterReason ? fields : reason;
   if (typeof given === 'object' && given !== null && !Array.isArray(given)) {
-    const copy = fieldsWithHead(response, given as Record<string, unknown>, head);
+    const list = fieldsWithHead(response, given as Record<string, unknown>, head);
     return afterReason
-      ? writeHead.call(response, statusCode, reason, copy)
-      : writeHead.call(response, statusCode, copy);
+      ? writeHead.call(response, statusCode, reason, list)
+      : writeHead.call(response, statusCode, list);
   }
   const { vary, headers, owner } = head;
   if (owner !== undefined) {
@@ -171,40 +171,45 @@ function writeWithHead(
 }
 
 /**
- * Header fields given to `writeHead` with `head` added, in one pass over theirs, into a copy: an app may pass the same
- * object, even a frozen one, to every response, and a copy costs less than adding ours to theirs and taking them out
- * again. Their names are compared case-insensitively (Fastify's are all lower case, so `toLowerCase` gives the same
- * string back and nothing is remembered). Where the head has an owner, their CORS headers, and any set with
- * `setHeader`, are left out and the owner hears of them.
+ * Header fields given to `writeHead` as an object, with `head` added, as a raw list (`[name, value, …]`), which Node
+ * takes in the object's place and reads alike: their object is left as it is (an app may pass the same one, even a
+ * frozen one, to every response), and a list grows without the cost of a new object taking on each name. Their names
+ * are compared case-insensitively (Fastify's are all lower case, so `toLowerCase` gives the same string back and
+ * nothing is remembered). Where the head has an owner, their CORS headers, and any set with `setHeader`, are left out
+ * and the owner hears of them.
  */
 function fieldsWithHead(
   response: ServerResponse,
   fields: Record<string, unknown>,
   { vary, headers, owner }: CorsHead,
-): Record<string, unknown> {
+): unknown[] {
   const overridden: string[] = [];
   if (owner !== undefined) removeTheirCorsHeaders(response, headers, overridden);
-  const copy: Record<string, unknown> = {};
-  /** Lower-case forms of their names that are not lower case, with the name as given. */
-  let folded: Map<string, string> | undefined;
+  const list: unknown[] = [];
+  /** Lower-case forms of their names that are not given lower case. */
+  let folded: Set<string> | undefined;
+  let varyMerged = false;
   for (const name of Object.keys(fields)) {
+    const value = fields[name];
     const lowerCase = name.toLowerCase();
-    if (lowerCase !== name) (folded ??= new Map()).set(lowerCase, name);
-    if (owner !== undefined && OWNED_NAMES.has(lowerCase)) noteOverride(overridden, lowerCase, fields[name], headers);
-    else copy[name] = fields[name];
+    if (lowerCase !== name) (folded ??= new Set()).add(lowerCase);
+    if (owner !== undefined && OWNED_NAMES.has(lowerCase)) noteOverride(overridden, lowerCase, value, headers);
+    else if (lowerCase === 'vary' && vary !== undefined) {
+      list.push(name, mergedVary(value, vary) ?? value);
+      varyMerged = true;
+    } else list.push(name, value);
   }
   for (const [name, value] of headers) {
     // Where the head has an owner, every CORS header of theirs was left out: ours go on.
     if (owner !== undefined || (!response.hasHeader(name) && !Object.hasOwn(fields, name) && !folded?.has(name)))
-      copy[name] = value;
+      list.push(name, value);
   }
-  if (vary !== undefined) {
-    const key = folded?.get('vary') ?? 'vary';
-    const merged = mergedVary(fields[key] ?? response.getHeader('vary'), vary);
-    if (merged !== undefined) copy[key] = merged;
+  if (vary !== undefined && !varyMerged) {
+    const merged = mergedVary(response.getHeader('vary'), vary);
+    if (merged !== undefined) list.push('vary', merged);
   }
   if (owner !== undefined) report(owner, response, overridden);
-  return copy;
+  return list;
 }
 
 /**
