@@ -19,6 +19,9 @@ export type OriginSettings = OriginFunctionOptions & OriginSafety;
 
 /** Compiled once from the `origin` option; answers for each request's `Origin` by comparison only. */
 export class OriginMatcher {
+  /** Only exact origins: an origin not among them needs no parsing to be refused (a disallowed origin's common case). */
+  private readonly exactOnly: boolean;
+
   private constructor(
     /** `origin: '*'`: every origin, and the answer never depends on the request. */
     readonly any: boolean,
@@ -28,7 +31,9 @@ export class OriginMatcher {
     private readonly fn: SharedOriginFunction | undefined,
     /** What an opt-in (`dangerouslyAllow...`) let through: the startup warnings of this option. */
     readonly tolerated: readonly string[],
-  ) {}
+  ) {
+    this.exactOnly = patterns.length === 0 && regexps.length === 0 && fn === undefined;
+  }
 
   /**
    * Checks and compiles an `origin` option, throwing one `CorsConfigError` with every problem found. `settings` left out
@@ -92,7 +97,7 @@ export class OriginMatcher {
   matches(origin: string, request: IncomingMessage): boolean | Promise<boolean> {
     if (this.any) return true;
     if (this.exact.has(origin)) return true;
-    if (origin.length > MAX_ORIGIN_LENGTH) return false;
+    if (this.exactOnly || origin.length > MAX_ORIGIN_LENGTH) return false;
     const parts = SERIALIZED_ORIGIN.exec(origin);
     if (parts === null) return false;
     for (const pattern of this.patterns) {
