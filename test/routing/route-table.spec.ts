@@ -153,6 +153,16 @@ describe('RouteTable', () => {
     expect(beforeParam.match('GET', '/a/b/cc', undefined)).toBe('group first');
     expect(beforeParam.match('GET', '/a/ccc', undefined)).toBeUndefined();
     expect(beforeParam.match('GET', '/a/b/ccc', undefined)).toBeUndefined();
+    // In Fastify's syntax, a parameter followed by an optional one: both forms of the path bound the first.
+    const fastifyOptional = new RouteTable(
+      [route('GET', '/x/:a/:b?', 'optional last'), route('GET', '/x/*', 'wildcard')],
+      { ...FASTIFY, maxParamLength: 2 },
+      pathToRegexpSyntax,
+    );
+    expect(fastifyOptional.match('GET', '/x/aa', undefined)).toBe('optional last');
+    expect(fastifyOptional.match('GET', '/x/aa/bb', undefined)).toBe('optional last');
+    expect(fastifyOptional.match('GET', '/x/aaa', undefined)).toBe('wildcard');
+    expect(fastifyOptional.match('GET', '/x/aaa/bb', undefined)).toBe('wildcard');
   });
 
   it('finds the right route among 10,000 by looking at a handful', () => {
