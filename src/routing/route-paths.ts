@@ -41,10 +41,11 @@ export function pathShape(tokens: FlatToken[], caseSensitive: boolean): PathShap
     }
   }
   if (segments[0]?.text !== '' || segments[0].params > 0) return { keys: [], open: true, walked: false };
-  const keys = segments.slice(1).map(({ text, params }) => (params > 0 ? undefined : literalKey(text, caseSensitive)));
-  const whole = segments
-    .slice(1)
-    .every(({ text, params }, i) => (params === 0 ? keys[i] !== undefined : params === 1 && text === ''));
+  const named = segments.slice(1);
+  const keys = named.map(({ text, params }) => (params > 0 ? undefined : literalKey(text, caseSensitive)));
+  const whole = named.every(({ text, params }, i) =>
+    params === 0 ? keys[i] !== undefined : params === 1 && text === '',
+  );
   return { keys, open, walked: !open && whole };
 }
 
@@ -54,8 +55,13 @@ export function pathShape(tokens: FlatToken[], caseSensitive: boolean): PathShap
  */
 function literalKey(text: string, caseSensitive: boolean): SegmentKey {
   if (caseSensitive) return text;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return undefined;
-  return text.toLowerCase();
+  return isAscii(text) ? text.toLowerCase() : undefined;
+}
+
+/** Whether `text` is ASCII, whose letters `toLowerCase` folds as a case-insensitive regexp does (`K` and `k` alike). */
+export function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { parse, pathToRegexp, type Token } from 'path-to-regexp';
-import { groupCombinations, hasCasedParameterSuffix, pathShape } from './route-paths.js';
+import { groupCombinations, hasCasedParameterSuffix, isAscii, pathShape } from './route-paths.js';
 
 /** One route as the HTTP adapter serves it: method (`ALL` for `@All()`), full path, optional host patterns. */
 export interface RouteDefinition<T> {
@@ -231,9 +231,4 @@ function pathMatches<T>(
     return walked || path.test(requestPath);
   const values = path.exec(requestPath);
   return values !== null && boundedGroups.every((group) => (values[group] ?? '').length <= (maxParamLength as number));
-}
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
 }
